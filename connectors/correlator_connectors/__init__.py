@@ -1,0 +1,1 @@
+"""Connectors: parsers (raw record → normalized events) and transports (where records come from)."""

@@ -1,0 +1,57 @@
+"""Settings: one frozen object, read from ``CORRELATOR_*`` environment variables.
+
+Built once in :func:`correlator.cli.main` and passed down; nothing reads the environment at
+import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_state_dir() -> Path:
+    return Path.home() / ".local" / "state" / "correlator"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "correlator"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. ``correlator --help`` lists the variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CORRELATOR_", frozen=True, extra="ignore")
+
+    bootstrap_servers: str = Field(
+        default="127.0.0.1:19092", description="Kafka bootstrap servers, comma separated."
+    )
+    topic_prefix: str = Field(default="", description="Prefix for every topic Correlator uses.")
+    kafka_username: str | None = Field(default=None, description="SASL/SCRAM user name.")
+    kafka_password: SecretStr | None = Field(default=None, description="SASL/SCRAM password.")
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        description="Local state: broker data, worker tables, connector positions.",
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir, description="Downloaded Kafka jars (safe to share)."
+    )
+    broker_port: int = Field(default=19092, ge=1, le=65535, description="Local broker port.")
+    broker_controller_port: int = Field(
+        default=19093, ge=1, le=65535, description="Local KRaft controller port."
+    )
+    broker_heap: str = Field(default="512m", description="JVM heap of the local broker.")
+    kafka_version: str = Field(default="4.4.0", description="Kafka version the local broker runs.")
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, description="Prometheus port (0: no metrics endpoint)."
+    )
+
+
+def env_help() -> str:
+    """The environment variables, one line each, for ``--help``."""
+    lines = []
+    for name, field in Settings.model_fields.items():
+        lines.append(f"  CORRELATOR_{name.upper():<28} {field.description or ''}")
+    return "\n".join(lines)
