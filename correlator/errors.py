@@ -22,3 +22,11 @@ class BrokerError(CorrelatorError):
 
 class DecodeError(CorrelatorError):
     """A record could not be decoded into our model (bad JSON, wrong shape)."""
+
+
+class DirectoryError(ConfigError):
+    """The identity directory is invalid; ``problems`` lists every problem, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
