@@ -44,9 +44,19 @@ class Settings(BaseSettings):
     )
     broker_heap: str = Field(default="512m", description="JVM heap of the local broker.")
     kafka_version: str = Field(default="4.4.0", description="Kafka version the local broker runs.")
+    partitions: int = Field(
+        default=4, ge=1, description="Partitions of every topic Correlator creates."
+    )
+    replication_factor: int = Field(
+        default=1, ge=1, description="Replication factor of the topics Correlator creates."
+    )
     metrics_port: int = Field(
         default=0, ge=0, le=65535, description="Prometheus port (0: no metrics endpoint)."
     )
+
+    def topic(self, name: str) -> str:
+        """A topic name with the configured prefix."""
+        return f"{self.topic_prefix}{name}"
 
 
 def env_help() -> str:

@@ -17,6 +17,6 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 def modules() -> list[ModuleType]:
     """The command modules, imported lazily so ``--help`` stays fast."""
-    from correlator.commands import broker, schemas
+    from correlator.commands import broker, schemas, worker
 
-    return [broker, schemas]
+    return [broker, schemas, worker]

@@ -1,0 +1,87 @@
+"""Topic names and their creation on the cluster.
+
+Topics are created explicitly, with the configured partition count, before any worker starts:
+the broker does not auto-create topics, and Faust requires a table's source topic and its
+changelog to have the same number of partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from correlator.errors import BrokerError
+from correlator.model.event import Domain
+from correlator.settings import Settings
+
+DOMAINS: tuple[Domain, ...] = (
+    "access", "video", "ids", "firewall", "vpn", "auth", "network", "dhcp",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    compacted: bool = False
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def event_topic(settings: Settings, domain: str) -> str:
+    return settings.topic(f"events.{domain}")
+
+
+def standard_topics(settings: Settings) -> list[TopicSpec]:
+    """Every topic the connectors and workers share."""
+    parts = settings.partitions
+    specs = [TopicSpec(event_topic(settings, d), parts) for d in DOMAINS]
+    specs += [
+        TopicSpec(settings.topic("alerts"), parts),
+        TopicSpec(settings.topic("dlq"), 1),
+        TopicSpec(settings.topic("late"), 1),
+        TopicSpec(settings.topic("counts"), parts),
+    ]
+    return specs
+
+
+def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    return asyncio.run(_ensure(settings, list(specs)))
+
+
+async def _ensure(settings: Settings, specs: list[TopicSpec]) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [s for s in specs if s.name not in existing]
+        if not missing:
+            return []
+        new = [
+            NewTopic(
+                s.name,
+                num_partitions=s.partitions,
+                replication_factor=settings.replication_factor,
+                topic_configs={
+                    **({"cleanup.policy": "compact"} if s.compacted else {}),
+                    **s.config,
+                },
+            )
+            for s in missing
+        ]
+        response = await admin.create_topics(new)
+        created = []
+        for name, code, *_rest in response.topic_errors:
+            # 36 = TOPIC_ALREADY_EXISTS: another process created it between list and create.
+            if code == TopicAlreadyExistsError.errno:
+                continue
+            if code != 0:
+                raise BrokerError(f"creating topic {name!r} failed with Kafka error code {code}")
+            created.append(name)
+        return created
+    finally:
+        await admin.close()

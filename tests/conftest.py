@@ -1,0 +1,53 @@
+"""Test-session fixtures shared by every test directory."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from correlator.localbroker import LocalBroker
+from correlator.settings import Settings
+
+TEST_BROKER_PORT = int(os.environ.get("CORRELATOR_TEST_BROKER_PORT", "19292"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Apache Kafka broker for this test session, started by the project's own code.
+
+    It runs on its own port and state directory, so a developer's broker is left alone. The
+    jars come from the shared cache (fetched once with Maven). Yields the bootstrap address.
+    """
+    settings = Settings(
+        state_dir=tmp_path_factory.mktemp("broker-state"),
+        broker_port=TEST_BROKER_PORT,
+        broker_controller_port=TEST_BROKER_PORT + 1,
+        bootstrap_servers=f"127.0.0.1:{TEST_BROKER_PORT}",
+    )
+    local = LocalBroker(settings)
+    local.start()
+    try:
+        yield settings.bootstrap_servers
+    finally:
+        local.stop()
+
+
+@pytest.fixture
+def kafka_settings(broker: str, tmp_path: Path) -> Settings:
+    """Settings for one test: the session broker, its own topic prefix and state directory."""
+    return Settings(
+        bootstrap_servers=broker,
+        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
+        state_dir=tmp_path / "state",
+        partitions=2,
+    )

@@ -1,0 +1,95 @@
+"""Small synchronous helpers over aiokafka for integration tests, and worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+from correlator.settings import Settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child ``correlator`` process use ``settings``."""
+    env = dict(os.environ)
+    env.update(
+        CORRELATOR_BOOTSTRAP_SERVERS=settings.bootstrap_servers,
+        CORRELATOR_TOPIC_PREFIX=settings.topic_prefix,
+        CORRELATOR_STATE_DIR=str(settings.state_dir),
+        CORRELATOR_PARTITIONS=str(settings.partitions),
+    )
+    return env
+
+
+def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
+    async def run() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        await producer.start()
+        try:
+            for key, value in records:
+                await producer.send(topic, value, key=key)
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    asyncio.run(run())
+
+
+def consume_until(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    timeout: float = 60.0,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read ``topic`` from the beginning until ``done(records)`` or the timeout."""
+
+    async def run() -> list[ConsumerRecord[bytes, bytes]]:
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+        )
+        await consumer.start()
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline = time.monotonic() + timeout
+        try:
+            while not done(records) and time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=500)
+                for part in batch.values():
+                    records.extend(part)
+        finally:
+            await consumer.stop()
+        return records
+
+    return asyncio.run(run())
+
+
+class WorkerProcess:
+    """A ``correlator worker`` child process with its output in a log file."""
+
+    def __init__(self, settings: Settings, log: Path, *args: str) -> None:
+        self.log = log
+        command = [sys.executable, "-m", "correlator.cli", "worker", "--loglevel", "info", *args]
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command, env=settings_env(settings), stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
