@@ -1,0 +1,192 @@
+"""Bindings learned from events: who or what held an IP, or sat at a host, and when.
+
+Connectors emit these events (``activity`` names are the contract; the aliases in brackets
+are accepted too). Events with ``outcome: failure`` teach nothing.
+
+``dhcp`` — the client is ``src`` (``dst`` if ``src`` has no IP): ``ip`` the leased address,
+``mac`` and ``host`` the client.
+  - ``lease`` [``ack``, ``assign``, ``renew``]: the client holds ``ip`` from the event time
+    for ``attrs.lease_seconds`` (default: ``lease_default``, 24h).
+  - ``release`` [``expire``, ``decline``]: the lease of ``ip`` ends at the event time.
+
+``vpn`` — ``actor.account`` is the user, ``attrs.assigned_ip`` the tunnel address from the
+VPN pool (``src.ip`` is where the client connects from, and is not bound).
+  - ``connect`` [``logon``, ``session_start``]: the account holds ``assigned_ip`` until it
+    disconnects, at most ``session_ttl`` (default 24h).
+  - ``disconnect`` [``logoff``, ``session_end``]: the session ends at the event time
+    (``assigned_ip`` may be left out: the account's open session is ended).
+
+``auth`` — ``actor.account`` logs on to the host ``dst`` (``host`` or ``ip``; the reporting
+device ``source.host`` when ``dst`` is empty).
+  - ``logon``: the account is on the host until ``logoff``, at most ``session_ttl``.
+  - ``logoff`` [``logout``]: that logon ends at the event time.
+
+Each history lives in the store under ``identity:bind:<kind>:<identifier>`` as a list of
+``[start, end, value]`` (epoch seconds); a copy is kept in memory for the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from correlator.identity import intervals, normalize
+from correlator.model import Event
+from correlator.state import Store
+
+PREFIX = "identity:bind:"
+
+DHCP_IP = "dhcp.ip"  # leased IP → {"mac": ..., "host": ...}
+VPN_IP = "vpn.ip"  # tunnel IP → account
+VPN_ACCOUNT = "vpn.account"  # account → tunnel IP (to end a session named by account only)
+LOGON_HOST = "logon.host"  # host key → account
+
+_LEASE = {"lease", "ack", "assign", "renew"}
+_RELEASE = {"release", "expire", "decline"}
+_CONNECT = {"connect", "logon", "session_start"}
+_DISCONNECT = {"disconnect", "logoff", "session_end"}
+_LOGOFF = {"logoff", "logout"}
+
+
+@dataclass(frozen=True)
+class BindingLimits:
+    """How long learned bindings live and how many are kept per identifier."""
+
+    lease_default: timedelta = timedelta(hours=24)
+    session_ttl: timedelta = timedelta(hours=24)
+    retention: timedelta = timedelta(days=1)
+    keep: int = 64
+
+
+class Bindings:
+    """Interval histories per identifier, in the store and cached in memory."""
+
+    def __init__(self, store: Store, limits: BindingLimits) -> None:
+        self._store = store
+        self._limits = limits
+        self._cache: dict[str, list[intervals.Interval]] = {}
+        for key in store.keys():  # noqa: SIM118 (Store is not iterable)
+            if key.startswith(PREFIX):
+                self._cache[key] = [list(iv) for iv in store.get(key) or []]
+
+    def lookup(self, kind: str, ident: str, t: float) -> Any:
+        history = self._cache.get(f"{PREFIX}{kind}:{ident}")
+        return intervals.lookup(history, t) if history else None
+
+    def bind(self, kind: str, ident: str, start: float, end: float, value: Any, excl: bool) -> None:
+        key = f"{PREFIX}{kind}:{ident}"
+        history = self._cache.setdefault(key, [])
+        intervals.bind(history, start, end, value, excl)
+        intervals.prune(history, start - self._limits.retention.total_seconds(), self._limits.keep)
+        self._save(key, history)
+
+    def unbind(self, kind: str, ident: str, t: float, value: Any = None) -> bool:
+        key = f"{PREFIX}{kind}:{ident}"
+        history = self._cache.get(key)
+        if not history or not intervals.unbind(history, t, value):
+            return False
+        self._save(key, history)
+        return True
+
+    def sweep(self, newest: float) -> int:
+        """Prune every history against ``newest`` event time; returns histories dropped."""
+        horizon = newest - self._limits.retention.total_seconds()
+        dropped = 0
+        for key, history in list(self._cache.items()):
+            if not intervals.prune(history, horizon, self._limits.keep):
+                continue
+            if history:
+                self._save(key, history)
+            else:
+                del self._cache[key]
+                self._store.delete(key)
+                dropped += 1
+        return dropped
+
+    def _save(self, key: str, history: list[intervals.Interval]) -> None:
+        # A stored value is immutable: the store gets a copy, the cache keeps mutating its own.
+        self._store.put(key, [list(iv) for iv in history])
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def learn(self, event: Event, t: float, host: str | None) -> str | None:
+        """Update bindings from ``event``; returns the binding kind learned, if any.
+
+        ``host`` is the logon target's key (see :func:`host_key`), resolved by the caller
+        (the target may be known only through a DHCP lease).
+        """
+        if event.outcome == "failure":
+            return None
+        if event.domain == "dhcp":
+            return self._learn_dhcp(event, t)
+        if event.domain == "vpn":
+            return self._learn_vpn(event, t)
+        if event.domain == "auth":
+            return self._learn_logon(event, t, host)
+        return None
+
+    def _learn_dhcp(self, event: Event, t: float) -> str | None:
+        client = event.src if event.src is not None and event.src.ip else event.dst
+        if client is None or not client.ip:
+            return None
+        ip = normalize.ip(client.ip)
+        if event.activity in _RELEASE:
+            return DHCP_IP if self.unbind(DHCP_IP, ip, t) else None
+        if event.activity not in _LEASE:
+            return None
+        seconds = event.attrs.get("lease_seconds")
+        lease = (
+            float(seconds)
+            if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0
+            else self._limits.lease_default.total_seconds()
+        )
+        holder = {
+            "mac": normalize.mac(client.mac) if client.mac else None,
+            "host": normalize.hostname(client.host) if client.host else None,
+        }
+        self.bind(DHCP_IP, ip, t, t + lease, holder, excl=True)
+        return DHCP_IP
+
+    def _learn_vpn(self, event: Event, t: float) -> str | None:
+        account = event.actor.account if event.actor is not None else None
+        if not account:
+            return None
+        acct = normalize.account(account)
+        assigned = event.attrs.get("assigned_ip")
+        ip = normalize.ip(assigned) if isinstance(assigned, str) and assigned else None
+        if event.activity in _CONNECT and ip is not None:
+            end = t + self._limits.session_ttl.total_seconds()
+            self.bind(VPN_IP, ip, t, end, acct, excl=True)
+            self.bind(VPN_ACCOUNT, acct, t, end, ip, excl=True)
+            return VPN_IP
+        if event.activity in _DISCONNECT:
+            ip = ip or self.lookup(VPN_ACCOUNT, acct, t)
+            self.unbind(VPN_ACCOUNT, acct, t)
+            return VPN_IP if ip is not None and self.unbind(VPN_IP, ip, t, acct) else None
+        return None
+
+    def _learn_logon(self, event: Event, t: float, host: str | None) -> str | None:
+        account = event.actor.account if event.actor is not None else None
+        if not account or host is None:
+            return None
+        acct = normalize.account(account)
+        if event.activity == "logon":
+            end = t + self._limits.session_ttl.total_seconds()
+            self.bind(LOGON_HOST, host, t, end, acct, excl=False)
+            return LOGON_HOST
+        if event.activity in _LOGOFF:
+            return LOGON_HOST if self.unbind(LOGON_HOST, host, t, acct) else None
+        return None
+
+
+def host_key(asset: str | None, name: str | None, ip: str | None) -> str | None:
+    """Key of a host in logon bindings: the asset id when known, else its name or IP."""
+    if asset is not None:
+        return f"asset:{asset}"
+    if name:
+        return f"name:{normalize.hostname(name)}"
+    if ip:
+        return f"ip:{normalize.ip(ip)}"
+    return None
