@@ -16,9 +16,14 @@ from correlator import serde
 
 
 def _registry() -> dict[str, type[BaseModel]]:
+    from correlator.identity.directory import Directory
     from correlator.model import Alert, Event
 
-    return {"event.schema.json": Event, "alert.schema.json": Alert}
+    return {
+        "event.schema.json": Event,
+        "alert.schema.json": Alert,
+        "directory.schema.json": Directory,
+    }
 
 
 SCHEMAS: Callable[[], dict[str, type[BaseModel]]] = _registry

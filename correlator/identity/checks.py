@@ -47,7 +47,7 @@ class _Claims:
         first, first_owner = self._seen.setdefault((kind, key), (loc, owner))
         if first_owner != owner:
             what = shown if shown is not None else key
-            self._problems.append(Problem(loc, f"duplicate {kind} {what!r}", other=first))
+            self._problems.append(Problem(loc, f"duplicate {kind} '{what}'", other=first))
 
 
 def check(directory: Directory) -> list[Problem]:

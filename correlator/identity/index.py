@@ -86,6 +86,7 @@ class DirectoryIndex:
         self._networks: list[tuple[int, int, dict[int, str]]] = []
         self._index_networks(directory.sites)
         self._ip_site: dict[str, str | None] = {}
+        self._ip_private: dict[str, bool] = {}
 
     def _index_people(self, people: tuple[Person, ...]) -> None:
         bare: dict[str, set[str]] = {}
@@ -155,6 +156,19 @@ class DirectoryIndex:
             self._ip_site.clear()
         self._ip_site[ip] = site
         return site
+
+    def is_private(self, ip: str) -> bool:
+        """True for addresses a directory should know (RFC 1918, ULA, link-local, ...)."""
+        private = self._ip_private.get(ip)
+        if private is None:
+            try:
+                private = not ipaddress.ip_address(ip).is_global
+            except ValueError:
+                private = False
+            if len(self._ip_private) >= _IP_CACHE_LIMIT:
+                self._ip_private.clear()
+            self._ip_private[ip] = private
+        return private
 
     def _match_network(self, ip: str) -> str | None:
         try:
