@@ -1,0 +1,1 @@
+"""Parsers: one module per format, plus the shared pieces (base contract, framing, syslog)."""
