@@ -39,7 +39,7 @@ PREFIX = "identity:bind:"
 
 DHCP_IP = "dhcp.ip"  # leased IP → {"mac": ..., "host": ...}
 VPN_IP = "vpn.ip"  # tunnel IP → account
-VPN_ACCOUNT = "vpn.account"  # account → tunnel IP (to end a session named by account only)
+VPN_ACCOUNT = "vpn.account"  # user part of the account → tunnel IP (to end a session)
 LOGON_HOST = "logon.host"  # host key → account
 
 _LEASE = {"lease", "ack", "assign", "renew"}
@@ -81,10 +81,13 @@ class Bindings:
         intervals.prune(history, start - self._limits.retention.total_seconds(), self._limits.keep)
         self._save(key, history)
 
-    def unbind(self, kind: str, ident: str, t: float, value: Any = None) -> bool:
+    def unbind(self, kind: str, ident: str, t: float, account: str | None = None) -> bool:
+        """End the binding of ``ident`` covering ``t`` (held by ``account``, if given)."""
         key = f"{PREFIX}{kind}:{ident}"
         history = self._cache.get(key)
-        if not history or not intervals.unbind(history, t, value):
+        user = normalize.account_user(account) if account is not None else None
+        match = None if user is None else lambda held: normalize.account_user(held) == user
+        if not history or not intervals.unbind(history, t, match):
             return False
         self._save(key, history)
         return True
@@ -159,11 +162,12 @@ class Bindings:
         if event.activity in _CONNECT and ip is not None:
             end = t + self._limits.session_ttl.total_seconds()
             self.bind(VPN_IP, ip, t, end, acct, excl=True)
-            self.bind(VPN_ACCOUNT, acct, t, end, ip, excl=True)
+            self.bind(VPN_ACCOUNT, normalize.account_user(acct), t, end, ip, excl=True)
             return VPN_IP
         if event.activity in _DISCONNECT:
-            ip = ip or self.lookup(VPN_ACCOUNT, acct, t)
-            self.unbind(VPN_ACCOUNT, acct, t)
+            user = normalize.account_user(acct)
+            ip = ip or self.lookup(VPN_ACCOUNT, user, t)
+            self.unbind(VPN_ACCOUNT, user, t)
             return VPN_IP if ip is not None and self.unbind(VPN_IP, ip, t, acct) else None
         return None
 

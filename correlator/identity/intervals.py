@@ -9,6 +9,7 @@ late events (a lease logged minutes after the fact) insert at their place in tim
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from typing import Any
 
 Interval = list[Any]
@@ -44,13 +45,16 @@ def bind(history: list[Interval], start: float, end: float, value: Any, exclusiv
     history.insert(i, [start, end, value])
 
 
-def unbind(history: list[Interval], t: float, value: Any = None) -> bool:
-    """End at ``t`` the interval covering ``t`` (of ``value``, if given); True if one ended."""
+def unbind(history: list[Interval], t: float, match: Callable[[Any], bool] | None = None) -> bool:
+    """End at ``t`` the interval covering ``t`` (whose value ``match``es, if given).
+
+    Returns True if one ended.
+    """
     i = bisect.bisect_right(history, t, key=_start)
     while i > 0:
         i -= 1
         interval = history[i]
-        if interval[0] <= t < interval[1] and (value is None or interval[2] == value):
+        if interval[0] <= t < interval[1] and (match is None or match(interval[2])):
             interval[1] = t
             return True
     return False

@@ -30,11 +30,16 @@ def account_keys(username: str, domain: str | None, upn: str | None) -> list[str
     return keys
 
 
-def bare_user(value: str) -> str | None:
-    """The user part of ``DOMAIN\\user``, or None when ``value`` carries no domain."""
-    if "\\" in value:
-        return value.rsplit("\\", 1)[1]
-    return None
+def account_user(value: str) -> str:
+    """The user part of ``DOMAIN\\user``, ``user@domain`` or ``user``, normalized.
+
+    Enough to pair a logoff with its logon when the two events spell the account
+    differently (``CORP\\alice`` at logon, ``alice@corp.example`` at logoff).
+    """
+    user = account(value)
+    if "\\" in user:
+        user = user.rsplit("\\", 1)[1]
+    return user.split("@", 1)[0]
 
 
 def mac(value: str) -> str:

@@ -115,7 +115,7 @@ def logon(
     )
 
 
-def ids(src_ip: str, dst_ip: str = "198.51.100.9", **kw: Any) -> Event:
+def ids(src_ip: str, dst_ip: str = "93.184.216.34", **kw: Any) -> Event:
     return event(
         "ids", "alert", outcome=None, src=Endpoint(ip=src_ip), dst=Endpoint(ip=dst_ip), **kw
     )

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from identity_factories import EXAMPLE, example_directory
+from identity_factories import example_directory
 
 from correlator.errors import DirectoryError
 from correlator.identity import Identity, load_directory
@@ -118,8 +118,8 @@ assets:
         in found
     )
     assert (
-        f"{path}:10 people[2].credentials[0].badge: duplicate badge '77' (first defined at line 4, people[0].credentials[0].badge)"
-        in found
+        f"{path}:10 people[2].credentials[0].badge: duplicate badge '77' "
+        "(first defined at line 4, people[0].credentials[0].badge)" in found
     )
     assert any("people[2].accounts[0].aliases[0]: duplicate account 'corp\\A'" in p for p in found)
     assert any("assets[1].ips[0]: duplicate ip '10.0.0.1'" in p and "line 13" in p for p in found)
