@@ -177,6 +177,8 @@ def _dhcp(draft: Draft, attrs: dict[str, Any], rec: dict[str, Any]) -> None:
         attrs["lease_seconds"] = integer(rec.get("lease_time"))
     elif "RELEASE" in types:
         client_ip = ip(rec.get("client_addr")) or draft["src"].get("ip")
+        if client_ip is None:
+            raise unsupported("Zeek DHCP RELEASE without client_addr names no address")
         draft.update(activity="release", src={**client, "ip": client_ip})
     else:
         shown = ",".join(types) or "none"
