@@ -1,0 +1,257 @@
+"""The correlation engine: pure, synchronous, deterministic, event time only.
+
+``process(event)`` files the event's matches under their (rule, key) and moves the watermark
+(max event time - allowed lateness); ``advance(watermark)`` moves it explicitly. Matching runs
+only on events *behind* the watermark, in event-time order, so any arrival order within the
+lateness gives the same alerts with the same ids; the price is that an alert waits for the
+watermark to pass its last event. Absences fire when the watermark passes their deadline.
+
+State lives in a :class:`~correlator.state.store.Store` (a dict, rocksdict, or a Faust table
+in the worker), one value per (rule, key) under ``"<rule>|<key>"``:
+
+- ``p``: pending hits, not yet behind the watermark (see :mod:`correlator.core.machines`);
+- the machine's own fields (``r``, ``n``, ``a``, ``h``, ``v``, ``l``);
+- ``su``/``sc``: suppressed until (µs) and matches suppressed since the last alert.
+
+plus ``"@watermark"`` = ``[max_event_time, watermark]``. A value is written back after each
+change and deleted once empty, so state is bounded by what is still inside some window.
+Timers (when a key next needs attention) are kept in memory and rebuilt from the store when
+an engine starts, so a worker can pick up a partition where another left it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from correlator.core import fields
+from correlator.core.alerts import build_alert
+from correlator.core.clock import END, NEVER, from_us, to_us
+from correlator.core.compiled import CompiledRule, CompiledStep, compile_rule
+from correlator.core.machines import ID, STEP, Hit, State, T
+from correlator.core.rules.model import Rule
+from correlator.identity.view import IdentityView, NullIdentity
+from correlator.model import Alert, Event
+from correlator.state.store import DictStore, Store
+
+META_KEY = "@watermark"
+_INDEX_LIMIT = 10_000
+
+
+@dataclass(slots=True)
+class Result:
+    """What one event produced: alerts that became final, and the event if it was late."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    late: list[Event] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Stats:
+    events: int = 0
+    late: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+    suppressed: int = 0
+
+
+Candidates = tuple[tuple[CompiledRule, tuple[CompiledStep, ...]], ...]
+
+
+class Engine:
+    """One engine per stream (a replay, or a partition in the worker)."""
+
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        store: Store | None = None,
+        identity: IdentityView | None = None,
+        lateness: timedelta = timedelta(0),
+    ) -> None:
+        self._identity = identity if identity is not None else NullIdentity()
+        self._rules = [compile_rule(rule, self._identity) for rule in rules]
+        self._by_id = {rule.id: rule for rule in self._rules}
+        self._store: Store = store if store is not None else DictStore()
+        self._lateness = lateness // timedelta(microseconds=1)
+        self._index: dict[tuple[str, str], Candidates] = {}
+        self._heap: list[tuple[int, str]] = []
+        self._due: dict[str, int] = {}
+        self._max = NEVER
+        self._wm = NEVER
+        self.stats = Stats()
+        self._restore()
+
+    @property
+    def watermark(self) -> datetime | None:
+        """Events before this are late; ``None`` before the first event."""
+        return None if self._wm in (NEVER, END) else from_us(self._wm)
+
+    def process(self, event: Event) -> Result:
+        """Take one event in arrival order; returns alerts made final and the late event."""
+        event = self._identity.observe(event)
+        self.stats.events += 1
+        time = to_us(event.time)
+        if time < self._wm:
+            self.stats.late += 1
+            return Result(late=[event])
+        candidates = self._index.get((event.domain, event.activity))
+        if candidates is None:
+            candidates = self._candidates(event.domain, event.activity)
+        doc = None
+        for rule, steps in candidates:
+            matched = [step for step in steps if step.test(event)]
+            if not matched:
+                continue
+            key = rule.key(event)
+            if key is None:
+                continue
+            if doc is None:
+                doc = event.model_dump_json(exclude_none=True)
+            self._file(rule, key, event, time, matched, doc)
+        if time > self._max:
+            self._max = time
+            return Result(alerts=self._advance(time - self._lateness))
+        return Result()
+
+    def advance(self, watermark: datetime) -> list[Alert]:
+        """Move the watermark (never back): release pending events and fire due absences."""
+        return self._advance(to_us(watermark))
+
+    def flush(self) -> list[Alert]:
+        """End of input: pass every window, fire every pending absence, empty the state."""
+        return self._advance(END)
+
+    def _file(
+        self,
+        rule: CompiledRule,
+        key: str,
+        event: Event,
+        time: int,
+        steps: list[CompiledStep],
+        doc: str,
+    ) -> None:
+        """Add the event's hits to the (rule, key) pending list, once per event id."""
+        name = f"{rule.id}|{key}"
+        state: State = self._store.get(name) or {}
+        pending: list[Hit] = state.setdefault("p", [])
+        added = False
+        for step in steps:
+            if any(h[ID] == event.id and h[STEP] == step.index for h in pending):
+                continue
+            caps = {path: fields.plain(get(event)) for path, get in step.captures} or None
+            pending.append([time, step.rank, event.id, step.index, caps, doc])
+            added = True
+        if not added:
+            self.stats.duplicates += 1
+            return
+        self._store.put(name, state)
+        self._schedule(name, time)
+
+    def _advance(self, watermark: int) -> list[Alert]:
+        if watermark <= self._wm:
+            return []
+        self._wm = watermark
+        self._store.put(META_KEY, [self._max, self._wm])
+        alerts: list[Alert] = []
+        heap = self._heap
+        while heap and heap[0][0] < watermark:
+            due, name = heapq.heappop(heap)
+            if self._due.get(name) == due:
+                del self._due[name]
+                self._settle(name, alerts)
+        if len(alerts) > 1:
+            alerts.sort(key=lambda a: (a.time, a.id))
+        self.stats.alerts += len(alerts)
+        return alerts
+
+    def _settle(self, name: str, alerts: list[Alert]) -> None:
+        """Run the machine of one (rule, key) over its events now behind the watermark."""
+        state: State | None = self._store.get(name)
+        if state is None:
+            return
+        rule_id, _, key = name.partition("|")
+        rule = self._by_id[rule_id]
+        machine, wm = rule.machine, self._wm
+
+        def fire(time: int, hits: list[Hit]) -> None:
+            until = state.get("su")
+            if until is not None and time < until:
+                state["sc"] = state.get("sc", 0) + 1
+                self.stats.suppressed += 1
+                return
+            alerts.append(build_alert(rule, key, time, hits, state.pop("sc", 0)))
+            if rule.suppress is not None:
+                state["su"] = time + rule.suppress
+
+        pending: list[Hit] = state.pop("p", [])
+        pending.sort()
+        cut = 0
+        while cut < len(pending) and pending[cut][T] < wm:
+            hit = pending[cut]
+            machine.expire(state, hit[T], fire)
+            machine.hit(state, hit, fire)
+            cut += 1
+        if cut < len(pending):
+            state["p"] = pending[cut:]
+        machine.expire(state, wm, fire)
+        self._save(rule, name, state)
+
+    def _save(self, rule: CompiledRule, name: str, state: State) -> None:
+        """Write the state back with its next timer, or delete it when it holds nothing."""
+        if state.get("su", END) < self._wm:
+            state.pop("su")
+            state.pop("sc", None)
+        due = _next_due(rule, state)
+        if due is None:
+            self._store.delete(name)
+            return
+        self._store.put(name, state)
+        self._schedule(name, max(due, self._wm))
+
+    def _schedule(self, name: str, due: int) -> None:
+        current = self._due.get(name)
+        if current is None or due < current:
+            self._due[name] = due
+            heapq.heappush(self._heap, (due, name))
+
+    def _candidates(self, domain: str, activity: str) -> Candidates:
+        """The rules and steps an event of this domain and activity can match."""
+        found = []
+        for rule in self._rules:
+            steps = tuple(
+                s
+                for s in rule.steps
+                if (s.domains is None or domain in s.domains)
+                and (s.activities is None or activity in s.activities)
+            )
+            if steps:
+                found.append((rule, steps))
+        candidates = tuple(found)
+        if len(self._index) < _INDEX_LIMIT:
+            self._index[(domain, activity)] = candidates
+        return candidates
+
+    def _restore(self) -> None:
+        """Pick up state left in the store: watermark, and a timer for every live key."""
+        for name in self._store.keys():  # noqa: SIM118 (a Store is not iterable)
+            value: Any = self._store.get(name)
+            if name == META_KEY:
+                self._max, self._wm = value
+                continue
+            rule = self._by_id.get(name.partition("|")[0])
+            due = None if rule is None or value is None else _next_due(rule, value)
+            if due is None:
+                self._store.delete(name)
+            else:
+                self._schedule(name, due)
+
+
+def _next_due(rule: CompiledRule, state: State) -> int | None:
+    times = [t for t in (rule.machine.due(state), state.get("su")) if t is not None]
+    pending = state.get("p")
+    if pending:
+        times.append(min(h[T] for h in pending))
+    return min(times) if times else None

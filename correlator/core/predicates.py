@@ -1,0 +1,252 @@
+"""Compile ``match`` blocks into closures.
+
+A field test becomes ``test(value, event, lookup) -> bool``: ``value`` is the field's value,
+``event`` lets ``{attr: ...}`` operands ask identity about the same event, and ``lookup`` reads
+what an earlier step captured for ``{ref: step.path}`` operands. Tests without references run
+once per event on arrival (:func:`compile_match`); tests with references run when the engine
+lines the event up against a partial match (:func:`compile_ref_tests`).
+
+A missing value (``None``) fails every test except ``exists: false`` and ``not``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from correlator.core import fields
+from correlator.core.rules.model import Attr, Condition, FieldTest, Match, Ref
+from correlator.identity.view import IdentityView
+from correlator.model import Event
+
+Lookup = Callable[[int, str], Any]
+"""(step index, field path) → the value that step captured."""
+Test = Callable[[Any, Event | None, Lookup | None], bool]
+Predicate = Callable[[Event], bool]
+Operand = Callable[[Event | None, Lookup | None], Any]
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """What compiling needs: the identity view for attributes, step names for references."""
+
+    identity: IdentityView
+    steps: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RefTest:
+    """A field test that reads an earlier step: ``path`` is captured on arrival."""
+
+    path: str
+    test: Test
+
+
+def operands(test: Any) -> Iterable[Any]:
+    """Every operand inside a field test, through conditions and ``not``."""
+    if isinstance(test, Condition):
+        for name in type(test).model_fields:
+            yield from operands(getattr(test, name))
+    elif test is not None:
+        yield test
+
+
+def uses_ref(test: Any) -> bool:
+    """Whether a field test reads an earlier step (``{ref: ...}`` anywhere inside)."""
+    return any(isinstance(o, Ref) for o in operands(test))
+
+
+def refs_in(test: Any) -> Iterable[Ref]:
+    return (o for o in operands(test) if isinstance(o, Ref))
+
+
+def compile_match(match: Match, any_of: Iterable[Match], env: Env) -> Predicate:
+    """The arrival-time predicate of a step: every reference-free test, ANDed."""
+    pairs = [
+        (fields.getter(path, env.identity), compile_test(test, env))
+        for path, test in match.items()
+        if not uses_ref(test)
+    ]
+    groups = [compile_match(group, (), env) for group in any_of]
+    if groups:
+        pairs.append((lambda event: event, lambda event, _e, _l: any(g(event) for g in groups)))
+    if len(pairs) == 1:
+        get, test = pairs[0]
+        return lambda event: test(get(event), event, None)
+
+    def every(event: Event) -> bool:
+        for get, test in pairs:  # noqa: SIM110 (faster than all() on the hot path)
+            if not test(get(event), event, None):
+                return False
+        return True
+
+    return every
+
+
+def compile_ref_tests(match: Match, env: Env) -> tuple[RefTest, ...]:
+    return tuple(
+        RefTest(path, compile_test(test, env)) for path, test in match.items() if uses_ref(test)
+    )
+
+
+def compile_test(test: FieldTest, env: Env) -> Test:
+    if isinstance(test, Condition):
+        return _condition(test, env)
+    if isinstance(test, list):
+        return _in(_operand(test, env))
+    return _eq(_operand(test, env))
+
+
+def _operand(value: Any, env: Env) -> Operand:
+    if isinstance(value, Ref):
+        step, _, path = value.ref.partition(".")
+        index = env.steps[step]
+        return lambda _event, lookup: None if lookup is None else lookup(index, path)
+    if isinstance(value, Attr):
+        attribute, path = env.identity.attribute, value.attr
+        return lambda event, _lookup: None if event is None else attribute(event, path)
+    constant = tuple(value) if isinstance(value, list) else value
+    return lambda _event, _lookup: constant
+
+
+def _condition(cond: Condition, env: Env) -> Test:
+    tests: list[Test] = []
+    for name, factory in _OPERATORS.items():
+        operand = getattr(cond, name)
+        if operand is not None:
+            tests.append(factory(_operand(operand, env)))
+    if cond.regex is not None:
+        tests.append(_regex(re.compile(cond.regex)))
+    if cond.exists is not None:
+        want = cond.exists
+        tests.append(lambda value, _e, _l: (value is not None) is want)
+    if cond.not_ is not None:
+        inner = compile_test(cond.not_, env)
+        tests.append(lambda value, event, lookup: not inner(value, event, lookup))
+    if len(tests) == 1:
+        return tests[0]
+    return lambda value, event, lookup: all(t(value, event, lookup) for t in tests)
+
+
+def _many(operand: Any) -> tuple[Any, ...]:
+    if operand is None:
+        return ()
+    return tuple(operand) if isinstance(operand, list | tuple | set | frozenset) else (operand,)
+
+
+def _eq(operand: Operand) -> Test:
+    def eq(value: Any, event: Event | None, lookup: Lookup | None) -> bool:
+        other = operand(event, lookup)
+        if value is None or other is None:
+            return False
+        return value in other if isinstance(other, tuple | list) else bool(value == other)
+
+    return eq
+
+
+def _ne(operand: Operand) -> Test:
+    eq = _eq(operand)
+    return lambda value, event, lookup: value is not None and not eq(value, event, lookup)
+
+
+def _in(operand: Operand) -> Test:
+    def in_(value: Any, event: Event | None, lookup: Lookup | None) -> bool:
+        return value is not None and value in _many(operand(event, lookup))
+
+    return in_
+
+
+def _text(check: Callable[[str, str], bool]) -> Callable[[Operand], Test]:
+    def factory(operand: Operand) -> Test:
+        def text(value: Any, event: Event | None, lookup: Lookup | None) -> bool:
+            wanted = _many(operand(event, lookup))
+            if isinstance(value, str):
+                return any(isinstance(w, str) and check(value, w) for w in wanted)
+            if isinstance(value, list | tuple) and check is _contains:
+                return any(w in value for w in wanted)
+            return False
+
+        return text
+
+    return factory
+
+
+def _contains(value: str, wanted: str) -> bool:
+    return wanted in value
+
+
+def _regex(pattern: re.Pattern[str]) -> Test:
+    return lambda value, _e, _l: isinstance(value, str) and pattern.search(value) is not None
+
+
+@lru_cache(maxsize=65536)
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _networks(texts: tuple[str, ...]) -> tuple[IpNetwork, ...]:
+    out = []
+    for text in texts:
+        try:
+            out.append(ipaddress.ip_network(text, strict=False))
+        except (TypeError, ValueError):
+            continue
+    return tuple(out)
+
+
+def _cidr(operand: Operand) -> Test:
+    def cidr(value: Any, event: Event | None, lookup: Lookup | None) -> bool:
+        ip = _ip(value) if isinstance(value, str) else None
+        if ip is None:
+            return False
+        nets = _networks(tuple(str(n) for n in _many(operand(event, lookup))))
+        return any(ip in net for net in nets)
+
+    return cidr
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _compare(check: Callable[[float, float], bool]) -> Callable[[Operand], Test]:
+    def factory(operand: Operand) -> Test:
+        def compare(value: Any, event: Event | None, lookup: Lookup | None) -> bool:
+            left, right = _number(value), _number(operand(event, lookup))
+            return left is not None and right is not None and check(left, right)
+
+        return compare
+
+    return factory
+
+
+_OPERATORS: dict[str, Callable[[Operand], Test]] = {
+    "eq": _eq,
+    "ne": _ne,
+    "in_": _in,
+    "contains": _text(_contains),
+    "startswith": _text(str.startswith),
+    "endswith": _text(str.endswith),
+    "cidr": _cidr,
+    "gt": _compare(lambda a, b: a > b),
+    "gte": _compare(lambda a, b: a >= b),
+    "lt": _compare(lambda a, b: a < b),
+    "lte": _compare(lambda a, b: a <= b),
+}
+"""Condition field → test factory; ``regex``, ``exists`` and ``not`` are built apart."""
