@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from correlator import __version__
 from correlator.commands import modules
 from correlator.errors import CorrelatorError
@@ -39,8 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = Settings()
-    except ValueError as exc:
-        print(f"correlator: invalid settings: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            name = "CORRELATOR_" + "_".join(str(p) for p in err["loc"]).upper()
+            print(f"correlator: {name}={err['input']!r}: {err['msg']}", file=sys.stderr)
         return EXIT_USAGE
     try:
         code: int = run(args, settings)

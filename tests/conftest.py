@@ -13,6 +13,8 @@ from correlator.localbroker import LocalBroker
 from correlator.settings import Settings
 
 TEST_BROKER_PORT = int(os.environ.get("CORRELATOR_TEST_BROKER_PORT", "19292"))
+TEST_STATE_DIR = Path(__file__).resolve().parent.parent / ".state" / "test"
+"""Where the test broker keeps its data; ``make test`` stops a broker left here by a crash."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -22,19 +24,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def broker() -> Iterator[str]:
     """A real Apache Kafka broker for this test session, started by the project's own code.
 
-    It runs on its own port and state directory, so a developer's broker is left alone. The
-    jars come from the shared cache (fetched once with Maven). Yields the bootstrap address.
+    It runs on its own port and state directory, so a developer's broker is left alone, and
+    starts from empty storage. The jars come from the shared cache (fetched once with Maven).
+    Yields the bootstrap address.
     """
     settings = Settings(
-        state_dir=tmp_path_factory.mktemp("broker-state"),
+        state_dir=TEST_STATE_DIR,
         broker_port=TEST_BROKER_PORT,
         broker_controller_port=TEST_BROKER_PORT + 1,
         bootstrap_servers=f"127.0.0.1:{TEST_BROKER_PORT}",
     )
     local = LocalBroker(settings)
+    if local.pid() is None:
+        local.reset()
     local.start()
     try:
         yield settings.bootstrap_servers

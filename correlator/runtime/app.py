@@ -21,7 +21,8 @@ ROCKSDICT = {"driver": "rocksdict"}
 
 
 def worker_dir(settings: Settings, app_id: str) -> Path:
-    return settings.state_dir / "worker" / app_id
+    """Local table state of one app (per topic prefix: tables belong to their topics)."""
+    return settings.state_dir / "worker" / settings.topic(app_id)
 
 
 def build_app(settings: Settings, app_id: str) -> faust.App:

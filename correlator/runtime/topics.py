@@ -82,6 +82,46 @@ async def _ensure(settings: Settings, specs: list[TopicSpec]) -> list[str]:
             if code != 0:
                 raise BrokerError(f"creating topic {name!r} failed with Kafka error code {code}")
             created.append(name)
+        await _wait_for_leaders(admin, [s.name for s in specs])
         return created
     finally:
         await admin.close()
+
+
+def delete_topics(settings: Settings, prefix: str) -> int:
+    """Delete every topic whose name starts with ``prefix``; returns how many."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix")
+
+    async def run() -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+            if names:
+                await admin.delete_topics(names)
+            return len(names)
+        finally:
+            await admin.close()
+
+    return asyncio.run(run())
+
+
+async def _wait_for_leaders(
+    admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0
+) -> None:
+    """Wait until every partition of ``names`` has a leader, so the first produce succeeds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        topics = await admin.describe_topics(names)
+        ready = all(
+            t["error_code"] == 0 and t["partitions"]
+            and all(p["error_code"] == 0 and p["leader"] >= 0 for p in t["partitions"])
+            for t in topics
+        )  # fmt: skip
+        if ready:
+            return
+        if loop.time() > deadline:
+            raise BrokerError(f"topics {names} have no partition leaders after {timeout:.0f}s")
+        await asyncio.sleep(0.2)

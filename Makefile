@@ -1,0 +1,39 @@
+# Correlator: the two commands a fresh machine needs are `make demo` and `make test`.
+# Both create .venv and install what they need (Python packages, Kafka jars via Maven).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+TEST_BROKER := CORRELATOR_STATE_DIR=.state/test CORRELATOR_BROKER_PORT=19292 CORRELATOR_BROKER_CONTROLLER_PORT=19293
+
+.PHONY: install lint test demo broker-stop clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check correlator connectors tests benchmarks
+	$(BIN)/ruff format --check correlator connectors tests benchmarks
+	$(BIN)/mypy --strict correlator connectors/correlator_connectors
+
+# The test session starts its own broker (port 19292, data in .state/test) and stops it;
+# the stop after pytest only matters when a crashed run left one behind.
+test: lint
+	$(BIN)/correlator broker fetch
+	$(BIN)/pytest; status=$$?; $(TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
+
+demo: install
+	$(BIN)/correlator demo
+
+broker-stop:
+	$(BIN)/correlator broker stop
+	$(TEST_BROKER) $(BIN)/correlator broker stop
+
+clean: broker-stop
+	rm -rf .state .mypy_cache .ruff_cache .pytest_cache .hypothesis
