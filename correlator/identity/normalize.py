@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 _MAC_SEPARATORS = re.compile(r"[:.\-\s]")
 
 
+@lru_cache(maxsize=65536)
 def account(value: str) -> str:
     """Lower case, trimmed; ``domain\\user`` and ``user@domain`` keep their form."""
     return value.strip().lower()
@@ -42,6 +44,7 @@ def account_user(value: str) -> str:
     return user.split("@", 1)[0]
 
 
+@lru_cache(maxsize=65536)
 def mac(value: str) -> str:
     """``aa:bb:cc:dd:ee:ff``; anything that is not 12 hex digits is kept (lower case)."""
     digits = _MAC_SEPARATORS.sub("", value).lower()
@@ -50,6 +53,7 @@ def mac(value: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
+@lru_cache(maxsize=65536)
 def ip(value: str) -> str:
     """Canonical text form (IPv6 compressed, IPv4-mapped unwrapped); invalid input kept."""
     try:
@@ -61,6 +65,7 @@ def ip(value: str) -> str:
     return str(address)
 
 
+@lru_cache(maxsize=65536)
 def hostname(value: str) -> str:
     """Lower case, no trailing dot."""
     return value.strip().rstrip(".").lower()

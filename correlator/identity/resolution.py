@@ -48,9 +48,19 @@ class Found:
     host_key: str | None
 
 
+_MEMO_LIMIT = 65536
+_memo: dict[tuple[str, str, str, str], Resolution] = {}
+
+
 def _res(entity: str, via: str, value: str, source: str = "directory") -> Resolution:
-    # Fields are plain strings we built: skip validation on the hot path.
-    return Resolution.model_construct(id=entity, via=via, value=value, source=source)
+    # The same few thousand resolutions recur on every event: share the frozen objects.
+    key = (entity, via, value, source)
+    found = _memo.get(key)
+    if found is None:
+        if len(_memo) >= _MEMO_LIMIT:
+            _memo.clear()
+        found = _memo[key] = Resolution(id=entity, via=via, value=value, source=source)
+    return found
 
 
 class Resolver:
@@ -79,7 +89,7 @@ class Resolver:
                 found = self.index.site_of_ip(normalize.ip(ep.ip))
                 site = _res(found, "ip", ep.ip) if found else None
         self._unresolved_ips(hits, t, unresolved)
-        resolved = Resolved.model_construct(
+        resolved = Resolved(
             person=person, host=host, location=location, site=site, unresolved=tuple(unresolved)
         )
         key = host_key(hit.asset, hit.name, None) if hit else None
