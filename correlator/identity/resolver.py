@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from correlator.errors import DirectoryError
 from correlator.identity.attributes import Attributes
@@ -23,6 +23,7 @@ from correlator.identity.index import DirectoryIndex
 from correlator.identity.loader import format_problems, load_directory
 from correlator.identity.presence import Passage, Presence
 from correlator.identity.resolution import Found, Resolver
+from correlator.identity.view import IdentityView
 from correlator.model import Event, Resolved
 from correlator.state import DictStore, Store
 
@@ -194,3 +195,7 @@ def _mtime(path: Path) -> int | None:
         return path.stat().st_mtime_ns
     except OSError:
         return None
+
+
+if TYPE_CHECKING:  # the engine's contract: mypy fails here if Identity drifts from it
+    _conforms: IdentityView = Identity(Directory())
