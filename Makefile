@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+LINTED := correlator connectors tests $(wildcard benchmarks)
+
 lint: install
-	$(BIN)/ruff check correlator connectors tests benchmarks
-	$(BIN)/ruff format --check correlator connectors tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy --strict correlator connectors/correlator_connectors
 
 # The test session starts its own broker (port 19292, data in .state/test) and stops it;
