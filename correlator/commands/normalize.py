@@ -53,9 +53,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_formats(args: argparse.Namespace, settings: Settings) -> int:
-    from correlator_connectors import formats
+    from correlator_connectors.formats import available
 
-    entries = formats.available()
+    entries = available()
     width = max(len(name) for name, _ in entries)
     for name, description in entries:
         print(f"{name:<{width}}  {description}")
@@ -63,7 +63,7 @@ def run_formats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from correlator_connectors import formats
+    from correlator_connectors.formats import get_parser
     from correlator_connectors.parsers.base import ParseContext, Reject
 
     try:
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     rejected = 0
     try:
         for label, stream in _inputs(args.files):
-            parser = formats.get_parser(args.format)  # one per input: some keep header state
+            parser = get_parser(args.format)  # one per input: some keep header state
             framer = parser.framer()
             for frame in _frames(framer, stream):
                 ctx = ParseContext(

@@ -143,6 +143,8 @@ def _parse_5424(
                     break
                 params[param.group(1).decode()] = _unescape_sd(param.group(2))
                 pos = param.end()
+            while data[pos : pos + 1] == b" ":
+                pos += 1
             if data[pos : pos + 1] != b"]":
                 return None
             sd[sd_id] = params
