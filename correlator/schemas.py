@@ -16,6 +16,7 @@ from correlator import serde
 
 
 def _registry() -> dict[str, type[BaseModel]]:
+    from correlator.core.rules.model import Rule
     from correlator.identity.directory import Directory
     from correlator.model import Alert, Event
 
@@ -23,6 +24,7 @@ def _registry() -> dict[str, type[BaseModel]]:
         "event.schema.json": Event,
         "alert.schema.json": Alert,
         "directory.schema.json": Directory,
+        "rule.schema.json": Rule,
     }
 
 
