@@ -53,10 +53,29 @@ class Settings(BaseSettings):
     metrics_port: int = Field(
         default=0, ge=0, le=65535, description="Prometheus port (0: no metrics endpoint)."
     )
+    connector_max_record_bytes: int = Field(
+        default=256 * 1024,
+        ge=64,
+        le=1 << 20,
+        description="Connectors: records above this size go to the dead-letter topic.",
+    )
+    connector_http_token: SecretStr | None = Field(
+        default=None, description="Connectors: bearer token HTTP senders must present."
+    )
+    connector_http_max_body_bytes: int = Field(
+        default=8 << 20, ge=1024, description="Connectors: HTTP bodies above this get 413."
+    )
+    connector_linger_ms: int = Field(
+        default=5, ge=0, le=1000, description="Connectors: producer batching delay (ms)."
+    )
 
     def topic(self, name: str) -> str:
         """A topic name with the configured prefix."""
         return f"{self.topic_prefix}{name}"
+
+    def connector_dir(self, name: str) -> Path:
+        """Local state of one connector (file positions): ``<state_dir>/connectors/<name>``."""
+        return self.state_dir / "connectors" / name
 
 
 def env_help() -> str:
