@@ -32,6 +32,7 @@ from correlator.core.alerts import build_alert
 from correlator.core.clock import END, NEVER, from_us, to_us
 from correlator.core.compiled import CompiledRule, CompiledStep, compile_rule
 from correlator.core.machines import ID, STEP, Hit, State, T
+from correlator.core.rules.errors import RuleError
 from correlator.core.rules.model import Rule
 from correlator.identity.view import IdentityView, NullIdentity
 from correlator.model import Alert, Event
@@ -74,6 +75,8 @@ class Engine:
         self._identity = identity if identity is not None else NullIdentity()
         self._rules = [compile_rule(rule, self._identity) for rule in rules]
         self._by_id = {rule.id: rule for rule in self._rules}
+        if len(self._by_id) != len(self._rules):
+            raise RuleError(["two rules given to one engine have the same id; ids must be unique"])
         self._store: Store = store if store is not None else DictStore()
         self._lateness = lateness // timedelta(microseconds=1)
         self._index: dict[tuple[str, str], Candidates] = {}

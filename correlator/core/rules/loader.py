@@ -111,6 +111,7 @@ def _load_file(path: Path) -> tuple[Rule | None, _Lines, list[str]]:
             found.append(
                 Problem(("tests", i, "directory"), f"no file {case.directory!r} next to the rule")
             )
+    found.sort(key=lambda p: lines.line(p.loc))
     return rule, lines, [lines.format(p) for p in found]
 
 
