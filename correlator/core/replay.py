@@ -71,10 +71,10 @@ def json_events(path: Path, on_bad: OnBad) -> Iterator[Event]:
 def raw_events(fmt: str, path: Path, on_bad: OnBad) -> Iterator[Event]:
     """A raw feed parsed by the connectors' parser for ``fmt`` (the hook for raw replay)."""
     try:
-        from correlator_connectors import formats
+        from correlator_connectors.formats import get_parser
     except ImportError as exc:
         raise ReplayError(f"{fmt}:{path}: unknown format {fmt!r} (no parsers installed)") from exc
-    parser = formats.get_parser(fmt)
+    parser = get_parser(fmt)
     if not path.is_file():
         raise ReplayError(f"{fmt}:{path}: no such file")
     ingest = datetime.fromtimestamp(path.stat().st_mtime, UTC)

@@ -145,7 +145,8 @@ def _pydantic_problem(err: Any, data: Any, lines: _Lines) -> str:
         allowed = ", ".join(f.alias or n for n, f in below.model_fields.items())
         return lines.format(Problem(loc, f"unknown field; allowed here: {allowed}"))
     if kind == "union_tag_invalid" and loc[-1:] == ("correlation",):
-        message = f"unknown type; use one of {', '.join(sorted(KIND_TAGS))}"
+        tag = (err.get("ctx") or {}).get("tag", "")
+        message = f"{tag!r}: unknown type; use one of {', '.join(sorted(KIND_TAGS))}"
     elif kind in ("literal_error", "string_pattern_mismatch", "union_tag_invalid"):
         message = f"{err.get('input')!r}: {message}"
     return lines.format(Problem(loc, message))
