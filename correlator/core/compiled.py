@@ -84,11 +84,14 @@ def _captured(rule: Rule, steps: list[Step]) -> dict[int, set[str]]:
 
 
 def _step(index: int, step: Step, env: predicates.Env, wanted: set[str]) -> CompiledStep:
+    indexed = frozenset(
+        name for name in ("domain", "activity") if isinstance(step.match.get(name), str | list)
+    )
     return CompiledStep(
         index=index,
         name=step.name,
         rank=0 if step.absent else 1,
-        test=predicates.compile_match(step.match, step.any, env),
+        test=predicates.compile_match(step.match, step.any, env, skip=indexed),
         refs=predicates.compile_ref_tests(step.match, env),
         captures=tuple((path, fields.getter(path, env.identity)) for path in sorted(wanted)),
         domains=_literal_values(step.match.get("domain")),

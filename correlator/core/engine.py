@@ -13,7 +13,9 @@ in the worker), one value per (rule, key) under ``"<rule>|<key>"``:
 - the machine's own fields (``r``, ``n``, ``a``, ``h``, ``v``, ``l``);
 - ``su``/``sc``: suppressed until (µs) and matches suppressed since the last alert.
 
-plus ``"@watermark"`` = ``[max_event_time, watermark]``. A value is written back after each
+plus ``"@watermark"`` = ``[max_event_time, watermark]``, written whenever the watermark has
+moved a second (so a restarted engine may accept events up to a second older than the
+watermark it had reached). A value is written back after each
 change and deleted once empty, so state is bounded by what is still inside some window.
 Timers (when a key next needs attention) are kept in memory and rebuilt from the store when
 an engine starts, so a worker can pick up a partition where another left it.
@@ -39,6 +41,8 @@ from correlator.model import Alert, Event
 from correlator.state.store import DictStore, Store
 
 META_KEY = "@watermark"
+_SAVE_EVERY = 1_000_000
+"""The watermark is written to the store when it moved 1 s (event time) since the last write."""
 _INDEX_LIMIT = 10_000
 
 
@@ -84,6 +88,7 @@ class Engine:
         self._due: dict[str, int] = {}
         self._max = NEVER
         self._wm = NEVER
+        self._saved_wm = NEVER
         self.stats = Stats()
         self._restore()
 
@@ -157,7 +162,9 @@ class Engine:
         if watermark <= self._wm:
             return []
         self._wm = watermark
-        self._store.put(META_KEY, [self._max, self._wm])
+        if watermark - self._saved_wm >= _SAVE_EVERY:
+            self._store.put(META_KEY, [self._max, watermark])
+            self._saved_wm = watermark
         alerts: list[Alert] = []
         heap = self._heap
         while heap and heap[0][0] < watermark:
@@ -243,6 +250,7 @@ class Engine:
             value: Any = self._store.get(name)
             if name == META_KEY:
                 self._max, self._wm = value
+                self._saved_wm = self._wm
                 continue
             rule = self._by_id.get(name.partition("|")[0])
             due = None if rule is None or value is None else _next_due(rule, value)

@@ -65,16 +65,24 @@ def refs_in(test: Any) -> Iterable[Ref]:
     return (o for o in operands(test) if isinstance(o, Ref))
 
 
-def compile_match(match: Match, any_of: Iterable[Match], env: Env) -> Predicate:
-    """The arrival-time predicate of a step: every reference-free test, ANDed."""
+def compile_match(
+    match: Match, any_of: Iterable[Match], env: Env, skip: frozenset[str] = frozenset()
+) -> Predicate:
+    """The arrival-time predicate of a step: every reference-free test, ANDed.
+
+    ``skip`` names fields whose tests the caller already guarantees (the engine's index
+    only offers an event to steps whose literal ``domain``/``activity`` it has).
+    """
     pairs = [
         (fields.getter(path, env.identity), compile_test(test, env))
         for path, test in match.items()
-        if not uses_ref(test)
+        if not uses_ref(test) and path not in skip
     ]
     groups = [compile_match(group, (), env) for group in any_of]
     if groups:
         pairs.append((lambda event: event, lambda event, _e, _l: any(g(event) for g in groups)))
+    if not pairs:
+        return lambda event: True
     if len(pairs) == 1:
         get, test = pairs[0]
         return lambda event: test(get(event), event, None)
@@ -98,7 +106,11 @@ def compile_test(test: FieldTest, env: Env) -> Test:
     if isinstance(test, Condition):
         return _condition(test, env)
     if isinstance(test, list):
-        return _in(_operand(test, env))
+        allowed = frozenset(test)
+        return lambda value, _e, _l: value is not None and value in allowed
+    if isinstance(test, str | int | float | bool):
+        wanted = test
+        return lambda value, _e, _l: value is not None and bool(value == wanted)
     return _eq(_operand(test, env))
 
 

@@ -163,12 +163,18 @@ class SequenceMachine:
         return bool(hit[T] + self.window >= now if leading else hit[T] >= now)
 
     def due(self, state: State) -> int | None:
-        times = [run[0] + self.window for run in state.get("r") or ()]
-        times += [
-            h[T] + (self.window if self.role[h[STEP]][1] == 0 else 0) for h in state.get("n") or ()
-        ]
-        times += [h[T] + self.window for h in (state.get("a") or [])[:1]]
-        return min(times) if times else None
+        window, role, best = self.window, self.role, None
+        for run in state.get("r") or ():
+            if best is None or run[0] + window < best:
+                best = run[0] + window
+        for hit in state.get("n") or ():
+            t = hit[T] + (window if role[hit[STEP]][1] == 0 else 0)
+            if best is None or t < best:
+                best = t
+        acc = state.get("a")
+        if acc and (best is None or acc[0][T] + window < best):
+            best = acc[0][T] + window
+        return best
 
 
 def _put(state: State, name: str, items: list[Any]) -> None:
