@@ -186,5 +186,7 @@ def step_list(rule: Rule) -> list[Step]:
     """The steps of any rule kind; counting kinds have one step named ``event``."""
     corr = rule.correlation
     if isinstance(corr, EventCount | ValueCount):
-        return [Step(name="event", match=corr.match, any=corr.any)]
+        # Already validated: building the Step again would re-run the tagged unions on parsed
+        # tests, which read a Condition or an {attr: ...} as a scalar and reject it.
+        return [Step.model_construct(name="event", match=corr.match, any=corr.any)]
     return list(corr.steps)
