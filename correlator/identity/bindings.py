@@ -9,8 +9,9 @@ are accepted too). Events with ``outcome: failure`` teach nothing.
     for ``attrs.lease_seconds`` (default: ``lease_default``, 24h).
   - ``release`` [``expire``, ``decline``]: the lease of ``ip`` ends at the event time.
 
-``vpn`` — ``actor.account`` is the user, ``attrs.assigned_ip`` the tunnel address from the
-VPN pool (``src.ip`` is where the client connects from, and is not bound).
+``vpn`` — ``actor.account`` is the user; the tunnel address from the VPN pool is
+``attrs.assigned_ip`` when present, else ``src.ip`` (what the parsers emit; the client's
+outside address is ``attrs.public_ip`` and is not bound).
   - ``connect`` [``logon``, ``session_start``]: the account holds ``assigned_ip`` until it
     disconnects, at most ``session_ttl`` (default 24h).
   - ``disconnect`` [``logoff``, ``session_end``]: the session ends at the event time
@@ -158,6 +159,8 @@ class Bindings:
             return None
         acct = normalize.account(account)
         assigned = event.attrs.get("assigned_ip")
+        if not (isinstance(assigned, str) and assigned) and event.src is not None:
+            assigned = event.src.ip
         ip = normalize.ip(assigned) if isinstance(assigned, str) and assigned else None
         if event.activity in _CONNECT and ip is not None:
             end = t + self._limits.session_ttl.total_seconds()

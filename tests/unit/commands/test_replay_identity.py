@@ -157,11 +157,6 @@ def test_raw_feeds_merge_with_normalized_events_by_event_time(tmp_path: Path) ->
     assert how(logon.resolved.host) == ("srv-db1", "hostname", "directory")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the VPN parsers put the tunnel address in src.ip (docs/connectors.md); identity "
-    "learns VPN sessions only from attrs.assigned_ip (docs/directory.md)",
-)
 def test_a_vpn_connect_as_the_parsers_emit_it_binds_its_tunnel_address(tmp_path: Path) -> None:
     def event(id: str, **fields: object) -> Event:
         when = "2024-05-06T10:00:00Z"

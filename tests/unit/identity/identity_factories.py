@@ -91,12 +91,13 @@ def dhcp(
 
 
 def vpn(account: str, ip: str | None, *, activity: str = "connect", **kw: Any) -> Event:
-    attrs: dict[str, AttrValue] = {} if ip is None else {"assigned_ip": ip}
+    """A VPN event as the parsers emit it: the tunnel address in ``src.ip``."""
+    attrs: dict[str, AttrValue] = {"public_ip": "203.0.113.7"}
     return event(
         "vpn",
         activity,
         actor=Actor(account=account),
-        src=Endpoint(ip="203.0.113.7"),
+        src=None if ip is None else Endpoint(ip=ip),
         attrs=attrs,
         **kw,
     )
