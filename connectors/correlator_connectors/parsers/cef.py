@@ -17,7 +17,7 @@ from typing import Any
 
 from correlator_connectors.parsers.base import BaseParser, Draft, ParseContext, RecordError
 from correlator_connectors.parsers.fields import device_time, ip, mac, port, severity_0_10, text
-from correlator_connectors.parsers.syslog import parse_syslog
+from correlator_connectors.parsers.syslog import embedded_header, event_time
 
 _PREFIX = re.compile(rb"CEF: ?(\d+(?:\.\d+)?)\|")
 _EXT_KEY = re.compile(r"(?:^|(?<=\s))([\w.\-\[\]]+)=")
@@ -78,24 +78,17 @@ class CefParser(BaseParser):
         found = _PREFIX.search(raw)
         if found is None:
             raise RecordError("no 'CEF:' header in the record")
-        syslog = (
-            parse_syslog(raw[: found.start()].rstrip() + b" ", ctx.ingest_time, ctx.default_tz)
-            if found.start()
-            else None
-        )
+        syslog = embedded_header(raw[: found.start()], ctx.ingest_time, ctx.default_tz)
         body = raw[found.end() :].decode("utf-8", "replace")
         (vendor, product, version, sig_id, name, level), extension = split_header(body, 6)
         ext = split_extension(extension)
-        when, time_source = None, "rt"
+        device, device_field = None, "rt"
         for key in ("rt", "start", "end"):
-            when = device_time(ext.get(key), ctx.default_tz)
-            if when is not None:
-                time_source = key
+            device = device_time(ext.get(key), ctx.default_tz)
+            if device is not None:
+                device_field = key
                 break
-        if when is None and syslog is not None and syslog.time is not None:
-            when, time_source = syslog.time, "syslog"
-        if when is None:
-            when, time_source = ctx.ingest_time, "ingest"
+        when, time_source = event_time(device, device_field, syslog, ctx.ingest_time)
         attrs: dict[str, Any] = {
             "time_source": time_source,
             "signature": text(name),

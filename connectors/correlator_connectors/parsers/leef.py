@@ -27,7 +27,7 @@ from correlator_connectors.parsers.fields import (
     severity_0_10,
     text,
 )
-from correlator_connectors.parsers.syslog import parse_syslog
+from correlator_connectors.parsers.syslog import embedded_header, event_time
 
 _PREFIX = re.compile(rb"LEEF: ?([12]\.0)\|")
 _HEX = re.compile(r"(?:0x|x)([0-9a-fA-F]{1,4})")
@@ -64,12 +64,7 @@ class LeefParser(BaseParser):
         found = _PREFIX.search(raw)
         if found is None:
             raise RecordError("no 'LEEF:1.0|' or 'LEEF:2.0|' header in the record")
-        prefix = raw[: found.start()]
-        syslog = (
-            parse_syslog(prefix.rstrip() + b" ", ctx.ingest_time, ctx.default_tz)
-            if prefix.strip()
-            else None
-        )
+        syslog = embedded_header(raw[: found.start()], ctx.ingest_time, ctx.default_tz)
         version = found.group(1).decode()
         body = raw[found.end() :].decode("utf-8", "replace")
         if version == "2.0":
@@ -79,11 +74,9 @@ class LeefParser(BaseParser):
             (vendor, product, product_version, event_id), rest = split_header(body, 4)
             delimiter = "\t"
         attrs_in = split_attributes(rest, delimiter)
-        when, time_source = self._time(attrs_in, ctx), "devTime"
-        if when is None and syslog is not None and syslog.time is not None:
-            when, time_source = syslog.time, "syslog"
-        if when is None:
-            when, time_source = ctx.ingest_time, "ingest"
+        when, time_source = event_time(
+            self._time(attrs_in, ctx), "devTime", syslog, ctx.ingest_time
+        )
         attrs: dict[str, Any] = {
             "time_source": time_source,
             "signature": text(attrs_in.get("name")) or text(event_id),

@@ -200,6 +200,27 @@ def _bsd_time(match: re.Match[bytes], ingest_time: datetime, default_tz: tzinfo)
     return when
 
 
+def embedded_header(
+    prefix: bytes, ingest_time: datetime, default_tz: tzinfo
+) -> SyslogMessage | None:
+    """The syslog header in front of an embedded payload (``... CEF:0|``), or None if bare."""
+    if not prefix.strip():
+        return None
+    return parse_syslog(prefix.rstrip() + b" ", ingest_time, default_tz)
+
+
+def event_time(
+    device: datetime | None, device_field: str, header: SyslogMessage | None, ingest: datetime
+) -> tuple[datetime, str]:
+    """The best event time and where it came from: the device's own field, else the syslog
+    header, else the ingest time (recorded in ``attrs.time_source`` by the parsers)."""
+    if device is not None:
+        return device, device_field
+    if header is not None and header.time is not None:
+        return header.time, "syslog"
+    return ingest, "ingest"
+
+
 class SyslogFramer:
     """Syslog over a stream: octet counting (RFC 6587) when a record starts ``<digits> <``,
     otherwise newline-delimited. UDP needs no framer: one datagram is one record."""
