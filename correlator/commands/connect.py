@@ -51,8 +51,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from correlator_connectors.transports.runner import run_connector
     from correlator_connectors.transports.source import parse_source
 
-    from correlator.runtime.topics import ensure_topics, standard_topics
-
     name = args.name or args.format.replace(":", "-").replace("/", "-")
     if not _NAME.fullmatch(name):
         raise ConfigError(
@@ -63,6 +61,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         level=args.loglevel.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    ensure_topics(settings, standard_topics(settings))
     run_connector(settings, source, args.format, name, once=args.once)
     return 0

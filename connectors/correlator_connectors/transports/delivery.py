@@ -123,18 +123,6 @@ class Intake:
         return Message(topic, partition_key(event, self.connector), serde.encode_model(event))
 
     def _dead_letter(self, record: Record, reject: Reject, now: datetime) -> Message:
-        raw, reason = record.data, f"{reject.kind}: {reject.reason}"
-        if reject.kind == "oversize":
-            cap = self.settings.connector_max_record_bytes
-            raw, reason = raw[:cap], f"{reason} (raw cut to its first {cap} bytes)"
-        letter = DeadLetter.of(
-            raw,
-            reason=reason,
-            position=record.position,
-            stage=self.connector,
-            time=now,
-            format=self.format,
-        )
         level = logging.DEBUG if reject.kind == "unsupported" else logging.WARNING
         log.log(
             level,
@@ -144,7 +132,21 @@ class Intake:
             escape_controls(reject.reason),
         )
         metrics.REJECTS.labels(self.connector, self.format, reject.kind).inc()
-        return Message(self.dlq, self.connector.encode(), serde.encode_model(letter))
+        reason = f"{reject.kind}: {reject.reason}"
+        value = self._letter(record.data, reason, record.position, now)
+        if reject.kind == "oversize" or len(value) > MAX_MESSAGE_BYTES:
+            # JSON escaping can grow text up to 6x: this cut always fits in one message.
+            cut = min(self.settings.connector_max_record_bytes, MAX_MESSAGE_BYTES // 8)
+            reason = f"{reason} (raw cut to its first {cut} bytes)"
+            value = self._letter(record.data[:cut], reason, record.position, now)
+        return Message(self.dlq, self.connector.encode(), value)
+
+    def _letter(self, raw: bytes, reason: str, position: str, now: datetime) -> bytes:
+        letter = DeadLetter.of(
+            raw, reason=reason, position=position, stage=self.connector, time=now,
+            format=self.format,
+        )  # fmt: skip
+        return serde.encode_model(letter)
 
 
 class Delivery:

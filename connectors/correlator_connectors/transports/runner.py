@@ -12,6 +12,8 @@ import signal
 from collections.abc import Callable
 from typing import Protocol
 
+from correlator.errors import ConfigError
+from correlator.runtime.topics import ensure_topics, standard_topics
 from correlator.settings import Settings
 from correlator_connectors import formats
 from correlator_connectors.parsers.base import Parser
@@ -39,9 +41,23 @@ class Transport(Protocol):
 def run_connector(
     settings: Settings, source: Source, format_name: str, name: str, *, once: bool = False
 ) -> None:
-    """Run until stopped; raises :class:`CorrelatorError` on a configuration or broker error."""
-    formats.get_parser(format_name)  # an unknown format fails here, before anything starts
+    """Run until stopped; raises :class:`CorrelatorError` on a configuration or broker error.
+
+    Configuration is checked before anything touches Kafka; then the topics are ensured.
+    """
+    check(settings, source, format_name)
+    ensure_topics(settings, standard_topics(settings))
     asyncio.run(_main(settings, source, format_name, name, once))
+
+
+def check(settings: Settings, source: Source, format_name: str) -> None:
+    """Fail fast on what would otherwise fail after connecting: format, HTTP token."""
+    formats.get_parser(format_name)
+    if isinstance(source, HttpSource) and settings.connector_http_token is None:
+        raise ConfigError(
+            f"{describe(source)}: an HTTP source needs a bearer token: set "
+            "CORRELATOR_CONNECTOR_HTTP_TOKEN"
+        )
 
 
 async def _main(
