@@ -33,11 +33,12 @@ def post(url: str, body: bytes, token: str | None) -> tuple[int, dict[str, Any]]
 def test_http_batches(kafka_settings: Settings, tmp_path: Path) -> None:
     settings = kafka_settings
     ensure_topics(settings, standard_topics(settings))
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}/ingest"
     env = {
         "CORRELATOR_CONNECTOR_HTTP_TOKEN": TOKEN,
         "CORRELATOR_CONNECTOR_HTTP_MAX_BODY_BYTES": str(LIMIT),
+        "CORRELATOR_METRICS_PORT": str(metrics_port),
     }
     connector = Connector(
         settings, tmp_path / "http.log", "--format", "suricata", "--source", url,
@@ -60,6 +61,8 @@ def test_http_batches(kafka_settings: Settings, tmp_path: Path) -> None:
         # No waiting: a 200 means the events and the dead letter are already on the topics.
         events = read_all(settings, event_topic(settings, "network"))
         letters = read_all(settings, settings.topic("dlq"))
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+            metrics = response.read().decode()
     finally:
         assert connector.stop() == 0, connector.output()
     assert sorted(e["attrs"]["flow_id"] for e in events) == [1, 2, 3]
@@ -69,5 +72,12 @@ def test_http_batches(kafka_settings: Settings, tmp_path: Path) -> None:
     assert letter["reason"].startswith("malformed: ")
     offset = body.index(BAD)
     assert re.fullmatch(rf"http 127\.0\.0\.1:\d+@{offset}", letter["position"])
+    assert 'correlator_connector_records_total{connector="web",transport="http"} 4.0' in metrics
+    assert 'correlator_connector_events_total{connector="web",domain="network"} 3.0' in metrics
+    assert (
+        'correlator_connector_rejects_total{connector="web",format="suricata",reason="malformed"}'
+        " 1.0" in metrics
+    )
+    assert 'correlator_connector_produce_seconds_count{connector="web"} 1.0' in metrics
     assert TOKEN not in connector.output()
     assert "\x1b" not in connector.output()
