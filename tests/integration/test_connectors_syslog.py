@@ -86,3 +86,15 @@ def test_tcp_stream(kafka_settings: Settings, tmp_path: Path, framing: str) -> N
     assert letter["raw"] == records[2].decode()
     offset = stream.index(records[2])
     assert re.fullmatch(rf"tcp 127\.0\.0\.1:\d+@{offset}", letter["position"])
+
+
+def test_a_port_in_use_is_a_clear_error(kafka_settings: Settings, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        source = f"syslog+tcp://127.0.0.1:{port}"
+        connector = Connector(kafka_settings, tmp_path / "busy.log", "-f", "suricata", "-s", source)
+        assert connector.wait() == 1
+    assert f"{source}: cannot listen" in connector.output()
+    assert "Traceback" not in connector.output()

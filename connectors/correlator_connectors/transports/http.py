@@ -25,7 +25,7 @@ from correlator.text import escape_controls
 from correlator_connectors.parsers.base import Parser
 from correlator_connectors.parsers.framing import split_records
 from correlator_connectors.transports.delivery import Delivery, DeliveryError, Record
-from correlator_connectors.transports.source import HttpSource, describe
+from correlator_connectors.transports.source import HttpSource, describe, listen_error
 from correlator_connectors.transports.syslog import peer_label
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,11 @@ class HttpIntake:
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.source.host, self.source.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise listen_error(describe(self.source), exc) from exc
         ready(describe(self.source))
         try:
             await stop.wait()

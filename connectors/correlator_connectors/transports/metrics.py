@@ -11,6 +11,7 @@ import logging
 
 from prometheus_client import Counter, Histogram, start_http_server
 
+from correlator.errors import ConfigError
 from correlator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,5 +43,11 @@ PRODUCE_SECONDS = Histogram(
 def serve(settings: Settings) -> None:
     """Start the metrics endpoint on 127.0.0.1 if a port is configured."""
     if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
+        try:
+            start_http_server(settings.metrics_port, addr="127.0.0.1")
+        except OSError as exc:
+            raise ConfigError(
+                f"CORRELATOR_METRICS_PORT={settings.metrics_port}: cannot serve metrics on "
+                f"127.0.0.1: {exc.strerror or exc} (pick a free port, or 0 for none)"
+            ) from exc
         log.info("metrics on http://127.0.0.1:%d/metrics", settings.metrics_port)

@@ -109,6 +109,14 @@ def describe(source: Source) -> str:
             return f"kafka:{topic}"
 
 
+def listen_error(where: str, exc: OSError) -> ConfigError:
+    """A listener that could not bind, said so that the operator knows what to change."""
+    return ConfigError(
+        f"{where}: cannot listen: {exc.strerror or exc} (is the port in use, or the address "
+        "not on this machine? ports below 1024 need privileges)"
+    )
+
+
 def _host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 

@@ -25,6 +25,7 @@ from correlator_connectors.parsers.framing import Frame
 from correlator_connectors.parsers.syslog import SyslogFramer
 from correlator_connectors.transports import metrics
 from correlator_connectors.transports.delivery import Delivery, DeliveryError, Record
+from correlator_connectors.transports.source import listen_error
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,13 @@ class SyslogUdp:
 
     async def run(self, stop: asyncio.Event, ready: Callable[[str], None]) -> None:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Datagrams(self.queue, self.delivery.connector),
-            local_addr=(self.host, self.port),
-        )
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Datagrams(self.queue, self.delivery.connector),
+                local_addr=(self.host, self.port),
+            )
+        except OSError as exc:
+            raise listen_error(f"syslog+udp://{self.host}:{self.port}", exc) from exc
         ready(f"syslog+udp {peer_label(transport.get_extra_info('sockname'))}")
         pump = asyncio.create_task(self._pump())
         stopped = asyncio.create_task(stop.wait())
@@ -109,7 +113,10 @@ class SyslogTcp:
 
     async def run(self, stop: asyncio.Event, ready: Callable[[str], None]) -> None:
         self.stop = stop
-        server = await asyncio.start_server(self._serve, self.host, self.port)
+        try:
+            server = await asyncio.start_server(self._serve, self.host, self.port)
+        except OSError as exc:
+            raise listen_error(f"syslog+tcp://{self.host}:{self.port}", exc) from exc
         ready(f"syslog+tcp {peer_label(server.sockets[0].getsockname())}")
         try:
             await stop.wait()
