@@ -83,7 +83,14 @@ class KafkaRaw:
             ]
             await self.delivery.send(parser, raw, "kafka")
             offsets[tp] = records[-1].offset + 1
-        await consumer.commit(offsets)
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as exc:
+            # A rebalance took the partitions away: their new owner re-reads from the last
+            # commit. Repeats (same event ids), never a loss.
+            log.warning(
+                "kafka:%s: commit after produce failed (%s); records may repeat", self.topic, exc
+            )
 
 
 async def _at_end(consumer: AIOKafkaConsumer) -> bool:
