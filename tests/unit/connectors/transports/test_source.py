@@ -60,7 +60,7 @@ def test_invalid_sources_say_why_and_list_the_forms(text: str, why: str) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["file:/tmp/x.log", "syslog+udp://127.0.0.1:514", "syslog+tcp://[::1]:514",
+    ["file:/var/log/x.log", "syslog+udp://127.0.0.1:514", "syslog+tcp://[::1]:514",
      "http://10.0.0.1:80/in", "kafka:raw"],
 )  # fmt: skip
 def test_describe_round_trips(text: str) -> None:
