@@ -7,6 +7,7 @@ import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,8 +30,26 @@ class Settings(BaseSettings):
         default="127.0.0.1:19092", description="Kafka bootstrap servers, comma separated."
     )
     topic_prefix: str = Field(default="", description="Prefix for every topic Correlator uses.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="Kafka security: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism: SCRAM-SHA-256 or SCRAM-SHA-512."
+    )
     kafka_username: str | None = Field(default=None, description="SASL/SCRAM user name.")
     kafka_password: SecretStr | None = Field(default=None, description="SASL/SCRAM password.")
+    kafka_ca_file: Path | None = Field(
+        default=None, description="TLS: CA bundle for the broker certificate (default: system)."
+    )
+    kafka_cert_file: Path | None = Field(
+        default=None, description="TLS: client certificate (PEM), for brokers that require one."
+    )
+    kafka_key_file: Path | None = Field(
+        default=None, description="TLS: private key (PEM) of the client certificate."
+    )
+    kafka_allow_plaintext_sasl: bool = Field(
+        default=False, description="Allow SASL_PLAINTEXT (credentials unencrypted on the wire)."
+    )
     state_dir: Path = Field(
         default_factory=_default_state_dir,
         description="Local state: broker data, worker tables, connector positions.",
@@ -52,6 +71,17 @@ class Settings(BaseSettings):
     )
     metrics_port: int = Field(
         default=0, ge=0, le=65535, description="Prometheus port (0: no metrics endpoint)."
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the metrics endpoint binds (loopback default)."
+    )
+    lateness: str = Field(
+        default="2m",
+        pattern=r"^(\d+(ms|s|m|h|d))+$",
+        description="Worker: allowed event lateness (30s, 2m, 1h); later events go to 'late'.",
+    )
+    tick_interval: float = Field(
+        default=1.0, gt=0, description="Worker: seconds between watermark ticks to partitions."
     )
     connector_max_record_bytes: int = Field(
         default=256 * 1024,

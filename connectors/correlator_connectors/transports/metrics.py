@@ -1,20 +1,17 @@
 """Prometheus metrics of the connectors (the parsers stay free of them).
 
-Served on loopback only, when ``CORRELATOR_METRICS_PORT`` is set. ``reason`` in the reject
-counter is the reject kind (``malformed``, ``unsupported``, ``oversize``), not the free-text
-reason, which would make one series per distinct message.
+Served when ``CORRELATOR_METRICS_PORT`` is set, on ``CORRELATOR_METRICS_HOST`` (loopback by
+default), by the same endpoint as the workers (``/metrics``, ``/healthz``, ``/readyz``).
+``reason`` in the reject counter is the reject kind (``malformed``, ``unsupported``,
+``oversize``), not the free-text reason, which would make one series per distinct message.
 """
 
 from __future__ import annotations
 
-import logging
+from prometheus_client import REGISTRY, Counter, Histogram
 
-from prometheus_client import Counter, Histogram, start_http_server
-
-from correlator.errors import ConfigError
+from correlator.metrics_http import MetricsServer, serve_http
 from correlator.settings import Settings
-
-log = logging.getLogger(__name__)
 
 RECORDS_IN = Counter(
     "correlator_connector_records", "Raw records read.", ["connector", "transport"]
@@ -40,14 +37,8 @@ PRODUCE_SECONDS = Histogram(
 )
 
 
-def serve(settings: Settings) -> None:
-    """Start the metrics endpoint on 127.0.0.1 if a port is configured."""
-    if settings.metrics_port:
-        try:
-            start_http_server(settings.metrics_port, addr="127.0.0.1")
-        except OSError as exc:
-            raise ConfigError(
-                f"CORRELATOR_METRICS_PORT={settings.metrics_port}: cannot serve metrics on "
-                f"127.0.0.1: {exc.strerror or exc} (pick a free port, or 0 for none)"
-            ) from exc
-        log.info("metrics on http://127.0.0.1:%d/metrics", settings.metrics_port)
+def serve(settings: Settings) -> MetricsServer | None:
+    """Start the metrics endpoint if a port is configured (a connector is always ready)."""
+    if not settings.metrics_port:
+        return None
+    return serve_http(REGISTRY, settings.metrics_host, settings.metrics_port, lambda: True)
