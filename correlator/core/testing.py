@@ -56,6 +56,9 @@ def _mismatch(case: RuleCase, alerts: list[Alert], suppressed: int) -> str:
     wrong = [a.entity.id for a in alerts if want.key is not None and a.entity.id != want.key]
     if wrong:
         return f"expected key {want.key!r}, got {wrong[0]!r}"
+    odd = [a.summary for a in alerts if want.summary is not None and a.summary != want.summary]
+    if odd:
+        return f"expected summary {want.summary!r}, got {odd[0]!r}"
     if want.suppressed is not None and suppressed != want.suppressed:
         return f"expected {want.suppressed} suppressed, got {suppressed}"
     return ""

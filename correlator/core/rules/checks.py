@@ -43,7 +43,7 @@ def check(rule: Rule) -> list[Problem]:
             out.append(Problem(("correlation", "field"), why))
     else:
         out += _steps(corr)
-    out += _summary(rule.summary)
+    out += _summary(rule)
     out += _cases(rule)
     return out
 
@@ -142,18 +142,40 @@ def _condition(test: object, loc: Loc) -> list[Problem]:
     return out
 
 
-def _summary(summary: str | None) -> list[Problem]:
-    if summary is None:
+def _summary(rule: Rule) -> list[Problem]:
+    """Placeholders: title, key, count, or ``STEP.PATH`` (an event field of a present step)."""
+    if rule.summary is None:
         return []
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(summary) if name is not None}
+        names = [name for _, name, _, _ in string.Formatter().parse(rule.summary) if name]
     except ValueError as exc:
         return [Problem(("summary",), f"bad template: {exc}")]
-    unknown = names - _PLACEHOLDERS
-    if unknown:
-        known = ", ".join(f"{{{n}}}" for n in sorted(_PLACEHOLDERS))
-        return [Problem(("summary",), f"unknown placeholder {sorted(unknown)} (use {known})")]
-    return []
+    steps = [s.name for s in step_list(rule) if not s.absent]
+    out = []
+    for name in dict.fromkeys(names):
+        if name in _PLACEHOLDERS:
+            continue
+        step, _, path = name.partition(".")
+        if step not in steps or not path:
+            known = ", ".join(f"{{{n}}}" for n in sorted(_PLACEHOLDERS))
+            out.append(
+                Problem(
+                    ("summary",),
+                    f"unknown placeholder {{{name}}} (use {known}, or {{STEP.FIELD}} with a "
+                    f"present step: {', '.join(steps)})",
+                )
+            )
+        elif path.split(".")[0] in fields.IDENTITY_ROOTS:
+            out.append(
+                Problem(
+                    ("summary",),
+                    f"{{{name}}}: identity attributes are not kept with the evidence; "
+                    "name an event field (resolved.person.id, location.door, attrs.NAME)",
+                )
+            )
+        elif why := fields.path_problem(path):
+            out.append(Problem(("summary",), f"{{{name}}}: {why}"))
+    return out
 
 
 def _cases(rule: Rule) -> list[Problem]:

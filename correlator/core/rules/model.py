@@ -194,6 +194,7 @@ class CaseExpect(_Strict):
     alerts: int = Field(ge=0, description="Number of alerts after the input is replayed.")
     key: str | None = Field(default=None, description="Entity id every alert must carry.")
     suppressed: int | None = Field(default=None, ge=0, description="Total suppressed matches.")
+    summary: str | None = Field(default=None, description="Summary every alert must carry.")
 
 
 class RuleCase(_Strict):
@@ -223,7 +224,9 @@ class Rule(_Strict):
     falsepositives: tuple[str, ...] = ()
     runbook: str | None = Field(default=None, description="What the analyst does first.")
     summary: str | None = Field(
-        default=None, description="Alert sentence; placeholders {title}, {key}, {count}."
+        default=None,
+        description="Alert sentence; placeholders {title}, {key}, {count} and {STEP.FIELD} "
+        "(a field of the event that matched that step, e.g. {badge.time:%H:%M}).",
     )
     correlation: Correlation
     suppress: Duration | None = Field(default=None, description="One alert per key per span.")

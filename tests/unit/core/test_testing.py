@@ -19,6 +19,11 @@ def test_wrong_count_and_wrong_key_fail() -> None:
         (CaseExpect(alerts=2), "expected 2 alert(s), got 1 (lab-d3@08:00:20)"),
         (CaseExpect(alerts=1, key="other"), "expected key 'other', got 'lab-d3'"),
         (CaseExpect(alerts=1, suppressed=3), "expected 3 suppressed, got 0"),
+        (
+            CaseExpect(alerts=1, summary="Door lab-d3 forced"),
+            "expected summary 'Door lab-d3 forced', got 'Badge 4411 refused at door lab-d3 at "
+            "08:00:00 UTC, then the door was forced open at 08:00:20 UTC'",
+        ),
     ]:
         case = rule.tests[0].model_copy(update={"expect": expect})
         changed = rule.model_copy(update={"tests": [case]})

@@ -189,3 +189,27 @@ def test_inline_case_events_are_validated(tmp_path: Path) -> None:
     found = problems(path)
     assert any(":16 tests[0].events[0].domain: Input should be" in p for p in found), found
     assert any(":17 tests[0].events[1].at: missing `at`" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        pytest.param("{event.location.door} at {event.time:%H:%M}", None, id="step-fields"),
+        pytest.param("{key} {count} {title}", None, id="plain-placeholders"),
+        pytest.param("{door}", r"unknown placeholder \{door\}.*present step: event", id="no-step"),
+        pytest.param("{other.src.ip}", r"unknown placeholder \{other\.src\.ip\}", id="bad-step"),
+        pytest.param("{event.src.ipp}", r"\{event\.src\.ipp\}: unknown field 'ipp'", id="bad-path"),
+        pytest.param("{event.person.name}", r"identity attributes are not kept", id="identity"),
+        pytest.param("{event", r"bad template", id="unclosed"),
+    ],
+)
+def test_summary_placeholders_name_a_step_and_an_event_field(
+    tmp_path: Path, summary: str, expected: str | None
+) -> None:
+    text = GOOD.format(id="x") + f"summary: {summary!r}\n"
+    found = problems(write(tmp_path, "x.yaml", text))
+    if expected is None:
+        assert found == []
+    else:
+        assert len(found) == 1, found
+        assert re.search(expected, found[0]), found
