@@ -14,6 +14,7 @@ from pathlib import Path
 
 import faust
 
+from correlator.runtime.security import faust_credentials
 from correlator.settings import Settings
 
 ROCKSDICT = {"driver": "rocksdict"}
@@ -30,6 +31,7 @@ def build_app(settings: Settings, app_id: str) -> faust.App:
     return faust.App(
         settings.topic(app_id),
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        broker_credentials=faust_credentials(settings),
         store="rocksdb://",
         datadir=str(worker_dir(settings, app_id)),
         processing_guarantee="at_least_once",

@@ -26,6 +26,7 @@ from correlator.model import Actor, Endpoint, Event, Place, Source
 from correlator.model.event import event_id
 from correlator.runtime.app import worker_dir
 from correlator.runtime.counting import APP_ID
+from correlator.runtime.security import aiokafka_options
 from correlator.runtime.topics import delete_topics, ensure_topics, event_topic, standard_topics
 from correlator.settings import Settings
 
@@ -149,7 +150,9 @@ def _wait_forever(process: subprocess.Popen[bytes]) -> None:
 
 
 async def _produce(settings: Settings, events: list[Event]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings)
+    )
     await producer.start()
     try:
         for event in events:
@@ -168,6 +171,7 @@ async def _collect(
     consumer = AIOKafkaConsumer(
         settings.topic("counts"), settings.topic("dlq"),
         bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest",
+        **aiokafka_options(settings),
     )  # fmt: skip
     await consumer.start()
     counts: dict[str, int] = {}

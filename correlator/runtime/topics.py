@@ -16,6 +16,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from correlator.errors import BrokerError
 from correlator.model.event import Domain
+from correlator.runtime.security import aiokafka_options
 from correlator.settings import Settings
 
 DOMAINS: tuple[Domain, ...] = (
@@ -54,7 +55,9 @@ def ensure_topics(settings: Settings, specs: Iterable[TopicSpec]) -> list[str]:
 
 
 async def _ensure(settings: Settings, specs: list[TopicSpec]) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings)
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -94,7 +97,9 @@ def delete_topics(settings: Settings, prefix: str) -> int:
         raise ValueError("refusing to delete topics without a prefix")
 
     async def run() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings)
+        )
         await admin.start()
         try:
             names = [t for t in await admin.list_topics() if t.startswith(prefix)]

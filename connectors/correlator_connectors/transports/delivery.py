@@ -30,6 +30,7 @@ from correlator import serde
 from correlator.errors import CorrelatorError
 from correlator.model.deadletter import DeadLetter
 from correlator.model.event import Event
+from correlator.runtime.security import aiokafka_options
 from correlator.runtime.topics import event_topic
 from correlator.settings import Settings
 from correlator.text import escape_controls
@@ -163,6 +164,7 @@ class Delivery:
             max_batch_size=256 * 1024,
             max_request_size=2 << 20,
             request_timeout_ms=30_000,
+            **aiokafka_options(settings),
         )
 
     async def start(self) -> None:

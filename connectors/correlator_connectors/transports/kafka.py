@@ -16,6 +16,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
+from correlator.runtime.security import aiokafka_options
 from correlator.settings import Settings
 from correlator_connectors.parsers.base import Parser
 from correlator_connectors.transports.delivery import Delivery, DeliveryError, Record
@@ -39,6 +40,7 @@ class KafkaRaw:
         self.topic = topic
         self.group = settings.topic(f"connect.{name}")
         self.bootstrap = settings.bootstrap_servers
+        self.security = aiokafka_options(settings)
         self.delivery = delivery
         self.parsers = parsers
         self.partition_parsers: dict[int, Parser] = {}
@@ -52,6 +54,7 @@ class KafkaRaw:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 << 20,
+            **self.security,
         )
         try:
             await consumer.start()
