@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from correlator import serde
 from correlator.settings import Settings
-from tests.integration.kafka import settings_env
+from tests.integration.kafka import client_options, settings_env
 
 BAD = b'{"timestamp": "2024-05-06T08:00:01Z", "event_type": "flow", oops\x1b[2J'
 """A malformed Suricata record (broken JSON with an ESC sequence in it)."""
@@ -97,9 +97,8 @@ def read_all(settings: Settings, topic: str) -> list[dict[str, Any]]:
 
     async def run() -> list[dict[str, Any]]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest",
-            group_id=None,
-        )  # fmt: skip
+            auto_offset_reset="earliest", group_id=None, **client_options(settings)
+        )
         await consumer.start()
         try:
             parts = [TopicPartition(topic, p) for p in await partitions(settings, topic)]
@@ -118,7 +117,7 @@ def read_all(settings: Settings, topic: str) -> list[dict[str, Any]]:
 
 
 async def partitions(settings: Settings, topic: str) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         (described,) = await admin.describe_topics([topic])
@@ -140,9 +139,8 @@ def wait_for(
 
     async def run() -> list[dict[str, Any]]:
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest",
-            group_id=None,
-        )  # fmt: skip
+            topic, auto_offset_reset="earliest", group_id=None, **client_options(settings)
+        )
         await consumer.start()
         values: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout

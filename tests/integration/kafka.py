@@ -10,10 +10,42 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from correlator.runtime.security import aiokafka_options
 from correlator.settings import Settings
+
+Broker = str | Settings
+"""Where to connect: bootstrap servers (plaintext), or settings (servers and security)."""
+
+
+def client_options(broker: Broker) -> dict[str, Any]:
+    """``bootstrap_servers`` plus the security options when ``broker`` is Settings."""
+    if isinstance(broker, Settings):
+        return {"bootstrap_servers": broker.bootstrap_servers, **aiokafka_options(broker)}
+    return {"bootstrap_servers": broker}
+
+
+def security_env(settings: Settings) -> dict[str, str]:
+    """The ``CORRELATOR_KAFKA_*`` variables that give a child process the same security."""
+    allow = "true" if settings.kafka_allow_plaintext_sasl else "false"
+    env = {
+        "CORRELATOR_KAFKA_SECURITY_PROTOCOL": settings.kafka_security_protocol,
+        "CORRELATOR_KAFKA_SASL_MECHANISM": settings.kafka_sasl_mechanism,
+        "CORRELATOR_KAFKA_ALLOW_PLAINTEXT_SASL": allow,
+    }
+    password = settings.kafka_password.get_secret_value() if settings.kafka_password else None
+    optional = {
+        "CORRELATOR_KAFKA_USERNAME": settings.kafka_username,
+        "CORRELATOR_KAFKA_PASSWORD": password,
+        "CORRELATOR_KAFKA_CA_FILE": settings.kafka_ca_file,
+        "CORRELATOR_KAFKA_CERT_FILE": settings.kafka_cert_file,
+        "CORRELATOR_KAFKA_KEY_FILE": settings.kafka_key_file,
+    }
+    env.update({name: str(value) for name, value in optional.items() if value is not None})
+    return env
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -24,13 +56,14 @@ def settings_env(settings: Settings) -> dict[str, str]:
         CORRELATOR_TOPIC_PREFIX=settings.topic_prefix,
         CORRELATOR_STATE_DIR=str(settings.state_dir),
         CORRELATOR_PARTITIONS=str(settings.partitions),
+        **security_env(settings),
     )
     return env
 
 
-def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
+def produce(broker: Broker, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
     async def run() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+        producer = AIOKafkaProducer(linger_ms=5, **client_options(broker))
         await producer.start()
         try:
             for key, value in records:
@@ -43,7 +76,7 @@ def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, by
 
 
 def consume_until(
-    bootstrap: str,
+    broker: Broker,
     topic: str,
     done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
     timeout: float = 60.0,
@@ -52,7 +85,7 @@ def consume_until(
 
     async def run() -> list[ConsumerRecord[bytes, bytes]]:
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+            topic, auto_offset_reset="earliest", group_id=None, **client_options(broker)
         )
         await consumer.start()
         records: list[ConsumerRecord[bytes, bytes]] = []

@@ -12,15 +12,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from correlator.runtime.topics import TopicSpec, ensure_topics, event_topic, standard_topics
 from correlator.settings import Settings
 from tests.integration.connectors import BAD, Connector, flow, read_all, wait_for
-from tests.integration.kafka import produce
+from tests.integration.kafka import client_options, produce
 
 
 def committed(settings: Settings, group: str, topic: str, partitions: int) -> dict[int, int]:
     async def run() -> dict[int, int]:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers, group_id=group,
-            enable_auto_commit=False,
-        )  # fmt: skip
+            group_id=group, enable_auto_commit=False, **client_options(settings)
+        )
         await consumer.start()
         try:
             parts = [TopicPartition(topic, p) for p in range(partitions)]
@@ -36,7 +35,7 @@ def test_raw_topic_source(kafka_settings: Settings, tmp_path: Path) -> None:
     raw_topic = f"{settings.topic_prefix}shipped.suricata"  # someone else's topic, as named
     ensure_topics(settings, [*standard_topics(settings), TopicSpec(raw_topic, 2)])
     records = [flow(1), flow(2), BAD, flow(3), flow(4), flow(5)]
-    produce(settings.bootstrap_servers, raw_topic, [(b"sensor-a", r) for r in records])
+    produce(settings, raw_topic, [(b"sensor-a", r) for r in records])
 
     args = ("--format", "suricata", "--source", f"kafka:{raw_topic}", "--name", "shipped")
     connector = Connector(settings, tmp_path / "kafka.log", *args)
@@ -58,7 +57,7 @@ def test_raw_topic_source(kafka_settings: Settings, tmp_path: Path) -> None:
     assert sum(offsets.values()) == len(records)  # all delivered records, no more
 
     # A restart resumes from the committed offsets: nothing is produced twice.
-    produce(settings.bootstrap_servers, raw_topic, [(b"sensor-a", flow(6))])
+    produce(settings, raw_topic, [(b"sensor-a", flow(6))])
     again = Connector(settings, tmp_path / "kafka-2.log", *args, "--once")
     assert again.wait() == 0, again.output()
     events = read_all(settings, event_topic(settings, "network"))
