@@ -17,6 +17,16 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 def modules() -> list[ModuleType]:
     """The command modules, imported lazily so ``--help`` stays fast."""
-    from correlator.commands import broker, connect, demo, normalize, replay, rules, schemas, worker
+    from correlator.commands import (
+        broker,
+        connect,
+        demo,
+        directory,
+        normalize,
+        replay,
+        rules,
+        schemas,
+        worker,
+    )
 
-    return [broker, connect, demo, normalize, replay, rules, schemas, worker]
+    return [broker, connect, demo, directory, normalize, replay, rules, schemas, worker]

@@ -1,4 +1,5 @@
-"""``correlator rules validate|test``: check rule files and run their inline test cases."""
+"""``correlator rules validate|test|publish``: check rule files, run their inline test cases,
+and publish them to the workers through the ``rules`` topic."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test.add_argument("paths", nargs="*", type=Path, help="files or folders (default: rules/)")
     test.add_argument("-k", dest="select", help="only rules or cases whose name contains this")
     test.set_defaults(run=run_test)
+    publish = actions.add_parser(
+        "publish",
+        help="Validate, then publish rules to the workers (the compacted 'rules' topic).",
+        description="Every file is validated first; any problem publishes nothing (exit 1). "
+        "Rules on the topic that are not in the published set are removed. Running workers "
+        "pick the change up within a second.",
+    )
+    publish.add_argument("paths", nargs="*", type=Path, help="files or folders (default: rules/)")
+    publish.set_defaults(run=run_publish)
 
 
 def run_validate(args: argparse.Namespace, settings: Settings) -> int:
@@ -55,3 +65,23 @@ def run_test(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"FAIL {name}: {result.detail}")
     print(f"{passed} passed, {failed} failed, {len(problems)} rule problem(s)")
     return 1 if failed or problems else 0
+
+
+def run_publish(args: argparse.Namespace, settings: Settings) -> int:
+    from correlator.runtime.control import publish, published_rule_ids, rule_record
+    from correlator.runtime.topics import ensure_topics, standard_topics
+
+    rules, problems = validate(args.paths or [DEFAULT_RULES])
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s); nothing published", file=sys.stderr)
+        return 1
+    ensure_topics(settings, standard_topics(settings))
+    ids = {loaded.rule.id for loaded in rules}
+    gone = sorted(published_rule_ids(settings) - ids)
+    records: list[tuple[bytes, bytes | None]] = [rule_record(loaded) for loaded in rules]
+    records += [(rule_id.encode(), None) for rule_id in gone]
+    publish(settings, settings.topic("rules"), records)
+    print(f"{len(rules)} rule(s) published, {len(gone)} removed ({', '.join(gone) or 'none'})")
+    return 0

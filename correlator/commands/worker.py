@@ -6,7 +6,7 @@ import argparse
 
 from correlator.settings import Settings
 
-PIPELINES = ("count",)
+PIPELINES = ("correlate", "count")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,13 +14,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "worker",
         help="Run a stream-processing worker on Kafka.",
         description=(
-            "Run a Faust worker. Start more processes with the same settings to scale out: "
-            "Kafka shares the partitions among them. Topics are created if missing."
+            "Run a Faust worker. Start more processes with the same settings (and their own "
+            "state directory) to scale out: Kafka shares the partitions among them. Topics "
+            "are created if missing. Rules and the directory come from their topics: "
+            "publish them with 'correlator rules publish' and 'correlator directory load'."
         ),
     )
     parser.add_argument(
-        "--pipeline", choices=PIPELINES, default="count",
-        help="count: per-key event counts (the foundation pipeline).",
+        "--pipeline", choices=PIPELINES, default="correlate",
+        help="correlate (default): events to alerts; count: per-key event counts.",
     )  # fmt: skip
     parser.add_argument("--loglevel", default="warning", help="default: warning")
     parser.set_defaults(run=run)
@@ -29,12 +31,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import faust
 
-    from correlator.runtime import counting
     from correlator.runtime.app import build_app
     from correlator.runtime.topics import ensure_topics, standard_topics
 
     ensure_topics(settings, standard_topics(settings))
-    app = build_app(settings, counting.APP_ID)
-    counting.attach(app, settings)
+    if args.pipeline == "count":
+        from correlator.runtime import counting
+
+        app = build_app(settings, counting.APP_ID)
+        counting.attach(app, settings)
+    else:
+        from correlator.runtime import correlating
+        from correlator.runtime.metrics import RuntimeMetrics, serve
+
+        app = build_app(settings, correlating.APP_ID)
+        metrics = RuntimeMetrics()
+        pipeline = correlating.attach(app, settings, metrics)
+        serve(metrics, settings.metrics_host, settings.metrics_port, pipeline.caught_up.is_set)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()

@@ -45,6 +45,9 @@ def standard_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic("dlq"), 1),
         TopicSpec(settings.topic("late"), 1),
         TopicSpec(settings.topic("counts"), parts),
+        TopicSpec(settings.topic("correlate"), parts),
+        TopicSpec(settings.topic("rules"), 1, compacted=True),
+        TopicSpec(settings.topic("directory"), 1, compacted=True),
     ]
     return specs
 

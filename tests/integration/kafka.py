@@ -57,6 +57,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         CORRELATOR_STATE_DIR=str(settings.state_dir),
         CORRELATOR_PARTITIONS=str(settings.partitions),
         **security_env(settings),
+        CORRELATOR_LATENESS=settings.lateness,
+        CORRELATOR_TICK_INTERVAL=str(settings.tick_interval),
     )
     return env
 

@@ -59,7 +59,7 @@ def test_counts_survive_loss_of_local_state(kafka_settings: Settings, tmp_path: 
     produce(settings.bootstrap_servers, topic, [(k, access_event(i)) for i, k in enumerate(keys)])
     produce(settings.bootstrap_servers, topic, [(b"hq", b"\xff{not json")])
 
-    worker = WorkerProcess(settings, tmp_path / "worker-1.log")
+    worker = WorkerProcess(settings, tmp_path / "worker-1.log", "--pipeline", "count")
     try:
         first = latest_counts(wait_for_counts(settings, {"hq": 3, "lab": 2, "depot": 1}))
         letters = consume_until(
@@ -84,7 +84,7 @@ def test_counts_survive_loss_of_local_state(kafka_settings: Settings, tmp_path: 
 
     more = [(b"hq", access_event(100)), (b"depot", access_event(101))]
     produce(settings.bootstrap_servers, topic, more)
-    restarted = WorkerProcess(settings, tmp_path / "worker-2.log")
+    restarted = WorkerProcess(settings, tmp_path / "worker-2.log", "--pipeline", "count")
     try:
         after = wait_for_counts(settings, {"hq": 4, "lab": 2, "depot": 2})
     finally:

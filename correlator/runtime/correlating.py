@@ -1,0 +1,227 @@
+"""The correlating pipeline: resolve → repartition → correlate → alerts.
+
+Two agents, each ``concurrency=1`` and thin (decode → core → produce → metrics):
+
+- **resolve** reads every ``events.<domain>`` topic as bytes, validates the event, lets
+  identity learn from it and resolve it, and forwards it to the ``correlate`` topic once per
+  (key kind, key value) the loaded rules need (see :mod:`.routing`). A timer sends the
+  newest event time seen as a **tick** to every ``correlate`` partition, so partitions that
+  receive no events still move their watermark and absence rules fire on quiet streams.
+- **correlate** runs one core :class:`~correlator.core.engine.Engine` per (partition, key
+  kind), with its state in a changelog-backed RocksDB table (restored on restart or when the
+  partition moves to another worker), and produces alerts keyed ``"<type>:<id>"``; events
+  behind the watermark go to ``late``.
+
+Identity state (bindings, presence) lives in a global table: every worker holds all of it.
+Rules and the directory come from their topics (:mod:`.control`) and are swapped in while
+running. Any failure on a record sends it to ``dlq`` with the reason and its position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+
+from correlator import serde
+from correlator.core.duration import parse_us
+from correlator.core.engine import Engine
+from correlator.identity.directory import Directory
+from correlator.identity.resolver import Identity
+from correlator.model import Alert, Event
+from correlator.model.deadletter import DeadLetter
+from correlator.runtime.app import ROCKSDICT, raw_topic
+from correlator.runtime.control import Follower, Published
+from correlator.runtime.metrics import RuntimeMetrics
+from correlator.runtime.routing import Router, route_key, split_key
+from correlator.runtime.tablestore import TableStore
+from correlator.runtime.topics import DOMAINS, event_topic
+from correlator.settings import Settings
+
+APP_ID = "correlator"
+TICK_KEY = b"@tick"
+
+
+class _Resolved:
+    """The engine's view of identity in the correlate stage: events arrive resolved (the
+    resolve stage learned from them once), rule predicates still read identity state."""
+
+    def __init__(self, identity: Identity) -> None:
+        self._identity = identity
+
+    def observe(self, event: Event) -> Event:
+        return event
+
+    def attribute(self, event: Event, path: str) -> Any:
+        return self._identity.attribute(event, path)
+
+
+class Pipeline:
+    """The two agents, their tables and the state they share within one worker process."""
+
+    def __init__(self, app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.lateness = timedelta(microseconds=parse_us(settings.lateness))
+        self.correlate_topic = raw_topic(app, settings.topic("correlate"))
+        self.alerts = raw_topic(app, settings.topic("alerts"))
+        self.late = raw_topic(app, settings.topic("late"))
+        self.dlq = raw_topic(app, settings.topic("dlq"))
+        parts = settings.partitions
+        self.state = app.Table("engine", partitions=parts, options=ROCKSDICT)
+        self.identity_state = app.GlobalTable("identity", partitions=parts, options=ROCKSDICT)
+        self.published = Published()
+        self.caught_up = asyncio.Event()
+        self._version = -1
+        self._identity: Identity | None = None
+        self._router: Router | None = None
+        self._engines: dict[tuple[int, str], Engine] = {}
+        self._newest: datetime | None = None
+        self._ticked: datetime | None = None
+        self._invalid: list[tuple[str, bytes, str]] = []
+
+    # -- rules, directory and identity ---------------------------------------------------
+
+    async def follow(self) -> None:
+        """Read the rules and directory topics and keep following them (a worker task)."""
+
+        def invalid(position: str, raw: bytes, reason: str) -> None:
+            self._invalid.append((position, raw, reason))
+
+        await Follower(self.settings, self.published, invalid).run(self.caught_up)
+
+    def _current(self) -> tuple[Identity, Router]:
+        """Identity and router for the published content; rebuilt when it changed."""
+        stale = self._version != self.published.version
+        if self._identity is None or self._router is None or stale:
+            directory = self.published.directory or Directory()
+            if self._identity is None:
+                self._identity = Identity(directory, TableStore(self.identity_state))
+            elif directory is not self._identity.directory:
+                self._identity.reload(directory)
+            self._router = Router(self.published.rules.values(), self._identity)
+            self._engines.clear()
+            self._version = self.published.version
+        return self._identity, self._router
+
+    def _engine(self, partition: int, by: str) -> Engine | None:
+        identity, router = self._current()
+        engine = self._engines.get((partition, by))
+        if engine is None:
+            rules = router.rules_by.get(by)
+            if rules is None:
+                return None
+            store = TableStore(self.state, f"{partition}/{by}/")
+            engine = Engine(rules, store, _Resolved(identity), self.lateness)
+            self._engines[(partition, by)] = engine
+        return engine
+
+    async def revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        """Partitions moved: drop engines; they are rebuilt from the table when needed."""
+        self._engines.clear()
+
+    # -- agents ----------------------------------------------------------------------------
+
+    async def resolve(self, stream: Any) -> None:
+        async for record in stream.events():
+            await self.caught_up.wait()
+            message = record.message
+            try:
+                event = serde.decode_model(Event, record.value)
+                self.metrics.events_in.labels(message.topic, event.domain).inc()
+                identity, router = self._current()
+                event = identity.observe(event)
+                if self._newest is None or event.time > self._newest:
+                    self._newest = event.time
+                routes = router.routes(event)
+                if routes:
+                    value = serde.encode_model(event)
+                    for by, key in routes:
+                        await self.correlate_topic.send(key=route_key(by, key), value=value)
+            except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
+                await self._dead(record, "resolve", exc)
+
+    async def correlate(self, stream: Any) -> None:
+        async for record in stream.events():
+            await self.caught_up.wait()
+            partition = record.message.partition
+            try:
+                if record.key == TICK_KEY:
+                    tick = datetime.fromisoformat(serde.loads(record.value)["tick"])
+                    await self._advance(partition, tick - self.lateness)
+                    continue
+                by, _ = split_key(record.key)
+                engine = self._engine(partition, by)
+                if engine is None:
+                    continue  # the rules of this key kind were removed since
+                result = engine.process(serde.decode_model(Event, record.value))
+                await self._emit(result.alerts)
+                for event in result.late:
+                    self.metrics.late_events.labels("correlate").inc()
+                    await self.late.send(key=record.key, value=serde.encode_model(event))
+            except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
+                await self._dead(record, "correlate", exc)
+
+    async def _advance(self, partition: int, watermark: datetime) -> None:
+        _, router = self._current()
+        for by in router.rules_by:
+            engine = self._engine(partition, by)
+            if engine is not None:
+                await self._emit(engine.advance(watermark))
+
+    async def tick(self) -> None:
+        """Timer: the newest event time to every ``correlate`` partition; invalid control
+        records to the DLQ."""
+        while self._invalid:
+            position, raw, reason = self._invalid.pop(0)
+            await self._dead_raw(raw, None, position, "control", reason, "InvalidPublished")
+        newest = self._newest
+        if newest is None or newest == self._ticked:
+            return
+        value = serde.dumps({"tick": newest.astimezone(UTC).isoformat()})
+        for partition in range(self.settings.partitions):
+            await self.correlate_topic.send(key=TICK_KEY, value=value, partition=partition)
+        self._ticked = newest
+
+    # -- output ----------------------------------------------------------------------------
+
+    async def _emit(self, alerts: list[Alert]) -> None:
+        for alert in alerts:
+            key = f"{alert.entity.type}:{alert.entity.id}".encode()
+            await self.alerts.send(key=key, value=serde.encode_model(alert))
+            self._measure(alert)
+
+    def _measure(self, alert: Alert) -> None:
+        now = datetime.now(UTC)
+        self.metrics.alerts.labels(alert.rule, alert.severity).inc()
+        self.metrics.event_to_alert.observe(max(0.0, (now - alert.time).total_seconds()))
+        ingest = max((e.ingest_time for e in alert.evidence), default=None)
+        if ingest is not None:
+            self.metrics.ingest_to_alert.observe(max(0.0, (now - ingest).total_seconds()))
+
+    async def _dead(self, record: Any, stage: str, exc: Exception) -> None:
+        message = record.message
+        position = f"{message.topic}[{message.partition}]@{message.offset}"
+        reason = f"{type(exc).__name__}: {exc}"
+        await self._dead_raw(record.value, record.key, position, stage, reason, type(exc).__name__)
+
+    async def _dead_raw(self, raw: bytes | None, key: bytes | None, position: str, stage: str,
+                        reason: str, kind: str) -> None:  # fmt: skip
+        letter = DeadLetter.of(bytes(raw or b""), reason=reason[:2000], position=position,
+                               stage=stage, time=datetime.now(UTC))  # fmt: skip
+        self.metrics.dead_letters.labels(stage, kind).inc()
+        await self.dlq.send(key=key, value=serde.encode_model(letter))
+
+
+def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipeline:
+    """Register the agents, tables, timer and follower task of the pipeline on ``app``."""
+    pipeline = Pipeline(app, settings, metrics)
+    events = raw_topic(app, *(event_topic(settings, d) for d in DOMAINS))
+    app.agent(events, name="resolve", concurrency=1)(pipeline.resolve)
+    app.agent(pipeline.correlate_topic, name="correlate", concurrency=1)(pipeline.correlate)
+    app.timer(settings.tick_interval, name="tick")(pipeline.tick)
+    app.task(pipeline.follow)
+    app.on_partitions_revoked.connect(pipeline.revoked)  # type: ignore[arg-type]  # faust's stub wants a keyword-only 'signal'; Faust passes it as **kwargs
+    return pipeline
