@@ -26,7 +26,8 @@ def modules() -> list[ModuleType]:
         replay,
         rules,
         schemas,
+        simulate,
         worker,
     )
 
-    return [broker, connect, demo, directory, normalize, replay, rules, schemas, worker]
+    return [broker, connect, demo, directory, normalize, replay, rules, schemas, simulate, worker]
