@@ -12,6 +12,7 @@ A missing value (``None``) fails every test except ``exists: false`` and ``not``
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,12 +20,18 @@ from functools import lru_cache
 from typing import Any
 
 from correlator.core import fields
-from correlator.core.rules.model import Attr, Condition, FieldTest, Match, Ref
+from correlator.core.rules.model import Attr, Condition, FieldTest, Match, Ref, Speed
 from correlator.identity.view import IdentityView
 from correlator.model import Event
 
 Lookup = Callable[[int, str], Any]
-"""(step index, field path) → the value that step captured."""
+"""(step index, field path) → the value that step captured; :data:`HERE` is the event under
+test and the path :data:`TIME` its time (µs)."""
+HERE = -1
+"""Step index meaning "the event being tested" in a :data:`Lookup`."""
+TIME = "@time"
+"""Pseudo path of a :data:`Lookup`: the event time of that step, in microseconds."""
+EARTH_RADIUS_KM = 6371.0
 Test = Callable[[Any, Event | None, Lookup | None], bool]
 Predicate = Callable[[Event], bool]
 Operand = Callable[[Event | None, Lookup | None], Any]
@@ -52,6 +59,8 @@ def operands(test: Any) -> Iterable[Any]:
     if isinstance(test, Condition):
         for name in type(test).model_fields:
             yield from operands(getattr(test, name))
+    elif isinstance(test, Speed):
+        yield test.from_
     elif test is not None:
         yield test
 
@@ -137,6 +146,8 @@ def _condition(cond: Condition, env: Env) -> Test:
     if cond.exists is not None:
         want = cond.exists
         tests.append(lambda value, _e, _l: (value is not None) is want)
+    if cond.speed_kmh is not None:
+        tests.append(_speed(cond.speed_kmh, env))
     if cond.not_ is not None:
         inner = compile_test(cond.not_, env)
         tests.append(lambda value, event, lookup: not inner(value, event, lookup))
@@ -248,6 +259,59 @@ def _compare(check: Callable[[float, float], bool]) -> Callable[[Operand], Test]
     return factory
 
 
+def _speed(speed: Speed, env: Env) -> Test:
+    """Compare the km/h needed between the referenced step's position and this one's."""
+    step, _, path = speed.from_.ref.partition(".")
+    index = env.steps[step]
+    limits = [
+        (_LIMITS[name], float(bound))
+        for name in _LIMITS
+        if (bound := getattr(speed, name)) is not None
+    ]
+
+    def test(value: Any, event: Event | None, lookup: Lookup | None) -> bool:
+        if lookup is None:
+            return False
+        kmh = travel_kmh(lookup(index, path), lookup(index, TIME), value, lookup(HERE, TIME))
+        return kmh is not None and all(check(kmh, bound) for check, bound in limits)
+
+    return test
+
+
+def travel_kmh(start: Any, start_us: Any, end: Any, end_us: Any) -> float | None:
+    """Great-circle km/h from ``start`` to ``end`` (``[lat, lon]``) in the time between.
+
+    No elapsed time over a distance is infinitely fast; ``None`` when a position is missing.
+    """
+    if not (_position(start) and _position(end)) or None in (start_us, end_us):
+        return None
+    lat1, lon1, lat2, lon2 = (math.radians(float(v)) for v in (*start, *end))
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    km = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+    hours = abs(float(end_us) - float(start_us)) / 3_600_000_000
+    if hours == 0:
+        return math.inf if km > 0 else 0.0
+    return km / hours
+
+
+def _position(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(_number(v) is not None for v in value)
+    )
+
+
+_LIMITS: dict[str, Callable[[float, float], bool]] = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
 _OPERATORS: dict[str, Callable[[Operand], Test]] = {
     "eq": _eq,
     "ne": _ne,
@@ -256,9 +320,7 @@ _OPERATORS: dict[str, Callable[[Operand], Test]] = {
     "startswith": _text(str.startswith),
     "endswith": _text(str.endswith),
     "cidr": _cidr,
-    "gt": _compare(lambda a, b: a > b),
-    "gte": _compare(lambda a, b: a >= b),
-    "lt": _compare(lambda a, b: a < b),
-    "lte": _compare(lambda a, b: a <= b),
+    **{name: _compare(check) for name, check in _LIMITS.items()},
 }
-"""Condition field → test factory; ``regex``, ``exists`` and ``not`` are built apart."""
+"""Condition field → test factory; ``regex``, ``exists``, ``speed_kmh`` and ``not`` are built
+apart."""

@@ -13,7 +13,8 @@ event's time:
 - ``person.credential.valid`` / ``.badge`` / ``.kind``: the badge used in this event, when it
   is this person's, checked against its validity dates;
 - ``person.presence.site|zone|since|on_site|sites|passback|multi_site|anomaly``;
-- ``door.cameras``: cameras that watch the door; ``door.perimeter`` with its default applied.
+- ``door.cameras``: cameras that watch the door; ``door.perimeter`` with its default applied;
+- ``site.geo``: ``(latitude, longitude)``, the position ``speed_kmh`` tests compare.
 
 Unknown paths and missing entities read as ``None``.
 """
@@ -214,6 +215,7 @@ def _entry_fields(identity: Identity, kind: str, entity: str) -> dict[str, Any] 
         fields["hostname"] = fields["hostnames"][0] if fields["hostnames"] else None
     elif kind == "site":
         fields["networks"] = tuple(n["cidr"] for n in fields["networks"])
+        fields["geo"] = (fields["latitude"], fields["longitude"])
         nets = index.sites[entity].networks
         fields["vpn_networks"] = tuple(str(n.cidr) for n in nets if n.kind == "vpn")
     elif kind == "door":

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from correlator.core.machines import CAPS, ID, STEP, Fire, Hit, State, T
-from correlator.core.predicates import RefTest
+from correlator.core.predicates import HERE, TIME, RefTest
 from correlator.core.rules.model import Step
 
 MAX_RUNS = 256
@@ -132,10 +132,14 @@ class SequenceMachine:
             return True
 
         def lookup(step: int, path: str) -> Any:
-            for earlier in reversed(run_hits):
-                if earlier[STEP] == step:
-                    return (earlier[CAPS] or {}).get(path)
-            return None
+            found = (
+                hit
+                if step == HERE
+                else next((h for h in reversed(run_hits) if h[STEP] == step), None)
+            )
+            if found is None:
+                return None
+            return found[T] if path == TIME else (found[CAPS] or {}).get(path)
 
         caps = hit[CAPS] or {}
         return all(t.test(caps.get(t.path), None, lookup) for t in tests)

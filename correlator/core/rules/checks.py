@@ -137,6 +137,9 @@ def _condition(test: object, loc: Loc) -> list[Problem]:
     kinds = {type(o) for o in predicates.operands(test)}
     if Ref in kinds and Attr in kinds:
         out.append(Problem(loc, "one test cannot mix {ref: ...} and {attr: ...}; split it"))
+    speed = test.speed_kmh
+    if speed is not None and all(getattr(speed, op) is None for op in ("gt", "gte", "lt", "lte")):
+        out.append(Problem((*loc, "speed_kmh"), "give a speed to compare: gt, gte, lt or lte"))
     if test.not_ is not None:
         out += _condition(test.not_, (*loc, "not"))
     return out

@@ -76,6 +76,20 @@ Operand = Annotated[
 """A literal (or list: any of them), a reference to an earlier step, or an attribute."""
 
 
+class Speed(_Strict):
+    """The speed (km/h) needed to travel from an earlier step's position to this event's.
+
+    The field it tests is a position ``[latitude, longitude]`` (``site.geo``); ``from`` names
+    the earlier step's (``{ref: first.site.geo}``); the time is the two events' times.
+    """
+
+    from_: Ref = Field(alias="from", description="The earlier position: {ref: STEP.site.geo}")
+    gt: Number | None = None
+    gte: Number | None = None
+    lt: Number | None = None
+    lte: Number | None = None
+
+
 class Condition(_Strict):
     """Tests on one field; every test given must hold. ``not`` negates a whole test."""
 
@@ -92,6 +106,9 @@ class Condition(_Strict):
     lt: Operand | None = None
     lte: Operand | None = None
     exists: StrictBool | None = Field(default=None, description="true: present; false: missing")
+    speed_kmh: Speed | None = Field(
+        default=None, description="Travel speed from an earlier step's position (sequences)."
+    )
     not_: FieldTest | None = Field(default=None, alias="not")
 
 

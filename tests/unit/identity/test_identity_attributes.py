@@ -51,6 +51,7 @@ def test_host_site_door_camera_and_zone_fields() -> None:
     )
     assert ident.attribute(alert, "site.vpn_networks") == ("10.99.0.0/16",)
     assert ident.attribute(alert, "site.latitude") == pytest.approx(48.8566)
+    assert ident.attribute(alert, "site.geo") == pytest.approx((48.8566, 2.3522))
     assert ident.attribute(alert, "door.id") is None
     held = ident.observe(event("access", "door_held_open", location=Place(door="hq-dc-in")))
     assert ident.attribute(held, "door.cameras") == ("cam-hq-dc",)
