@@ -176,9 +176,9 @@ def count_crossings(d: Day) -> None:
     (``extra_crossers``, set by tailgating incidents).
     """
     watched = {
-        site.door(name): (site, site.camera(name))
+        site.door(door): (site, site.camera(camera))
         for site in d.org.sites
-        for name in ("main", "dock")
+        for door, camera in (("main", "lobby"), ("dock", "dock"))
     }
     grants = sorted(
         (

@@ -190,7 +190,7 @@ def office_day(
         )
     if noisy and rng.random() < 0.02:
         signature, sid, category = rng.choice(_BENIGN_HIGH)
-        when = at_desk + (leave - at_desk) * rng.uniform(0.2, 0.8)
+        when = at_desk + (leave - at_desk) * rng.uniform(0.05, 0.25)  # at the desk, before lunch
         d.add(
             IdsAlert(
                 when, ip, rng.randint(49152, 65000), public_ip(rng), 80, signature, sid, 1, category

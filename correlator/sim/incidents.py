@@ -85,6 +85,7 @@ class Injector:
     incidents: list[Incident] = field(default_factory=list)
     reserved: set[tuple[str, int]] = field(default_factory=set)
     _used: set[str] = field(default_factory=set)
+    _round: int = 0
 
     def run(self, per_rule: int) -> None:
         makers: dict[str, Callable[[int, date], None]] = {
@@ -101,7 +102,7 @@ class Injector:
             "bruteforce-success-while-absent": self.bruteforce,
             "concurrent-sessions-two-sites": self.concurrent,
         }
-        for _ in range(per_rule):
+        for self._round in range(per_rule):
             for rule in RULES:
                 index, day = self.d.rng.choice(self.days)
                 makers[rule](index, day)
@@ -143,7 +144,8 @@ class Injector:
         return arrive, leave
 
     def _site(self) -> SimSite:
-        return self.d.rng.choice(self.d.org.sites)
+        """Sites in turn, so two incidents of a site-keyed rule do not share a suppression."""
+        return self.d.org.sites[self._round % len(self.d.org.sites)]
 
     # -- one method per rule ---------------------------------------------------------------
 
@@ -261,7 +263,9 @@ class Injector:
         arrive, leave = self._workday(p, day)
         office_day(self.d, p, p.site, arrive, leave, noisy=False)
         other = self.d.rng.choice([s for s in self.d.org.sites if s != p.site])
-        at = arrive + self.d.seconds(1200, 2400)
+        # faster than an airliner: at most 0.7 of the time a 900 km/h flight would take
+        flight = p.site.distance_km(other) / 900 * 3600
+        at = arrive + self.d.seconds(0.2 * flight, 0.7 * flight)
         self.d.badge(p, other, "main", "in", at)
         self._label(
             "badge-impossible-travel",

@@ -7,8 +7,9 @@ addresses follow fixed patterns (site ``i`` owns ``10.i.0.0/16``, its VPN pool i
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -77,6 +78,13 @@ class SimSite:
 
     def camera(self, name: str) -> str:
         return f"cam-{self.id}-{name}"
+
+    def distance_km(self, other: SimSite) -> float:
+        """Great-circle distance (haversine, mean Earth radius)."""
+        lat1, lat2 = math.radians(self.latitude), math.radians(other.latitude)
+        dlat, dlon = lat2 - lat1, math.radians(other.longitude - self.longitude)
+        a = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+        return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +167,10 @@ def build_org(rng: random.Random, people: int, sites: int, start: datetime) -> O
         site = chosen[0] if rng.random() < 0.4 else rng.choice(chosen)
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         out.append(_person(rng, number, site, first, last, usernames, badges, start))
+    for index in range(len(out) - 1, len(out) - 3, -1):  # leavers for the credential rule
+        if sum(p.status != "active" for p in out) < 2 and out[index].status == "active":
+            since = start - timedelta(days=rng.randrange(3, 60))
+            out[index] = replace(out[index], status="terminated", status_since=since)
     servers = [SimServer(f"fs-{site.id}", site, f"10.{site.index}.200.10") for site in chosen]
     return Org(start=start, sites=chosen, people=out, servers=servers)
 

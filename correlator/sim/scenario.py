@@ -64,7 +64,7 @@ def simulate(scenario: Scenario, out: Path) -> dict[str, Any]:
     weekdays = [(i, d) for i, d in whole if d.weekday() < 5] or whole
     injector = Injector(day, weekdays)
     injector.run(scenario.incidents)
-    for index in range(-1, scenario.hours // 24 + 2):
+    for index in range(scenario.hours // 24 + 2):  # nobody is in before the start
         normal_day(day, start.date() + timedelta(days=index), index, injector.reserved)
     count_crossings(day)
     feeds = plan_feeds(org, rng)
