@@ -22,6 +22,7 @@ def modules() -> list[ModuleType]:
         connect,
         demo,
         directory,
+        evaluate,
         normalize,
         replay,
         rules,
@@ -30,4 +31,16 @@ def modules() -> list[ModuleType]:
         worker,
     )
 
-    return [broker, connect, demo, directory, normalize, replay, rules, schemas, simulate, worker]
+    return [
+        broker,
+        connect,
+        demo,
+        directory,
+        evaluate,
+        normalize,
+        replay,
+        rules,
+        schemas,
+        simulate,
+        worker,
+    ]
