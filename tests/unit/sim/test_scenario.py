@@ -103,4 +103,4 @@ def test_truth_names_only_known_rules_and_covers_each(small_sim: Path) -> None:
 )
 def test_impossible_scenarios_are_refused(change: dict[str, int], message: str) -> None:
     with pytest.raises(SimulationError, match=message):
-        Scenario(**change).check()
+        dataclasses.replace(Scenario(), **change).check()
