@@ -41,6 +41,9 @@ def build_app(settings: Settings, app_id: str) -> faust.App:
         web_enabled=False,
         autodiscover=False,
         table_standby_replicas=0,
+        # A worker that dies without leaving (kill -9, lost host) hands its partitions over
+        # after this long; Faust's 60 s default leaves them unprocessed for a minute.
+        broker_session_timeout=10.0,
     )
 
 
