@@ -35,7 +35,10 @@ def render(
     lines.append(_row(overall(scores.get(r) or RuleScore(r) for r in targets)))
     others = [s for rule, s in scores.items() if rule not in targets]
     if others:
-        lines += ["", "other rules (no incidents generated for them: every alert is listed as FP)"]
+        lines += [
+            "",
+            "other rules (no incidents of their own: alerts not explained by an incident's also are FP)",
+        ]
         lines += [_row(s) for s in others]
     summary = result.summary
     lines += [

@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from correlator_connectors.formats import get_parser
@@ -101,6 +102,6 @@ def test_truth_names_only_known_rules_and_covers_each(small_sim: Path) -> None:
         pytest.param({"people": 5}, r"--people 5: give at least 20", id="tiny"),
     ],
 )
-def test_impossible_scenarios_are_refused(change: dict[str, int], message: str) -> None:
+def test_impossible_scenarios_are_refused(change: dict[str, Any], message: str) -> None:
     with pytest.raises(SimulationError, match=message):
         dataclasses.replace(Scenario(), **change).check()
