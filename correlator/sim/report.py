@@ -37,7 +37,7 @@ def render(
     if others:
         lines += [
             "",
-            "other rules (no incidents of their own: alerts not explained by an incident's also are FP)",
+            "other rules (no incidents of their own; an alert no incident's 'also' explains is FP)",
         ]
         lines += [_row(s) for s in others]
     summary = result.summary
