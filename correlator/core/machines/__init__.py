@@ -46,5 +46,5 @@ def machine_for(rule: Rule, steps: list[Step], refs: tuple[tuple[RefTest, ...], 
     if isinstance(corr, ValueCount):
         return DistinctMachine(window, corr.condition.gte, corr.field)
     if isinstance(corr, AllOf):
-        return AllOfMachine(window, len(steps))
+        return AllOfMachine(window, [s.count for s in steps])
     return SequenceMachine(window, steps, refs)

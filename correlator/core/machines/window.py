@@ -10,23 +10,34 @@ from correlator.core.machines import CAPS, STEP, Fire, Hit, State, T
 
 
 class AllOfMachine:
-    """Every step within the window, any order: the latest hit of each step is kept."""
+    """Every step within the window, any order: the latest ``count`` hits of each step are kept.
 
-    def __init__(self, window: int, steps: int) -> None:
-        self.window, self.steps = window, steps
+    State ``l``: step index (text) → its latest hits, oldest first.
+    """
+
+    def __init__(self, window: int, counts: list[int]) -> None:
+        self.window, self.counts = window, counts
 
     def hit(self, state: State, hit: Hit, fire: Fire) -> None:
         latest = state.setdefault("l", {})
-        latest[str(hit[STEP])] = hit
-        if len(latest) == self.steps:
+        kept = latest.setdefault(str(hit[STEP]), [])
+        kept.append(hit)
+        del kept[: -self.counts[hit[STEP]]]
+        if len(latest) == len(self.counts) and all(
+            len(latest[str(i)]) == need for i, need in enumerate(self.counts)
+        ):
             del state["l"]
-            fire(hit[T], sorted(latest.values()))
+            fire(hit[T], sorted(h for hits in latest.values() for h in hits))
 
     def expire(self, state: State, now: int, fire: Fire) -> None:
         latest = state.get("l")
         if latest is None:
             return
-        kept = {s: h for s, h in latest.items() if h[T] + self.window >= now}
+        kept = {}
+        for step, hits in latest.items():
+            recent = [h for h in hits if h[T] + self.window >= now]
+            if recent:
+                kept[step] = recent
         if kept:
             state["l"] = kept
         else:
@@ -34,7 +45,7 @@ class AllOfMachine:
 
     def due(self, state: State) -> int | None:
         latest = state.get("l")
-        return min(h[T] for h in latest.values()) + self.window if latest else None
+        return min(hits[0][T] for hits in latest.values()) + self.window if latest else None
 
 
 class CountMachine:

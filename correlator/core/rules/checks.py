@@ -65,9 +65,13 @@ def _steps(corr: Sequence | Absence | AllOf) -> list[Problem]:
             out.append(
                 Problem((*loc, "name"), f"step {step.name!r} is also step {seen[step.name]}")
             )
-        if step.count > 1 and (i > 0 or step.absent or isinstance(corr, AllOf)):
+        if step.count > 1 and not isinstance(corr, AllOf) and (i > 0 or step.absent):
             out.append(
-                Problem((*loc, "count"), "count is only for the first, present step of a sequence")
+                Problem(
+                    (*loc, "count"),
+                    "count is only for the first, present step of a sequence "
+                    "(or any step of a temporal rule)",
+                )
             )
         if step.absent and isinstance(corr, AllOf):
             out.append(Problem((*loc, "absent"), "temporal steps cannot be absent; use absence"))

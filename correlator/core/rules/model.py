@@ -145,7 +145,9 @@ class Step(_Strict):
     match: Match = Field(min_length=1)
     any: tuple[Match, ...] = Field(default=(), description="At least one group must also hold.")
     absent: bool = Field(default=False, description="The step must NOT happen (absence).")
-    count: int = Field(default=1, ge=1, description="Events needed (first step only).")
+    count: int = Field(
+        default=1, ge=1, description="Events needed (first step of a sequence; any temporal step)."
+    )
 
 
 class Threshold(_Strict):
