@@ -76,7 +76,7 @@ def _captured(rule: Rule, steps: list[Step]) -> dict[int, set[str]]:
             if predicates.uses_ref(test):
                 wanted.setdefault(i, set()).add(path)
             for ref in predicates.refs_in(test):
-                name, _, ref_path = ref.ref.partition(".")
+                name, _, ref_path = ref.partition(".")
                 wanted.setdefault(index[name], set()).add(ref_path)
     if isinstance(rule.correlation, ValueCount):
         wanted.setdefault(0, set()).add(rule.correlation.field)

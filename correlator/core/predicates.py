@@ -4,7 +4,9 @@ A field test becomes ``test(value, event, lookup) -> bool``: ``value`` is the fi
 ``event`` lets ``{attr: ...}`` operands ask identity about the same event, and ``lookup`` reads
 what an earlier step captured for ``{ref: step.path}`` operands. Tests without references run
 once per event on arrival (:func:`compile_match`); tests with references run when the engine
-lines the event up against a partial match (:func:`compile_ref_tests`).
+lines the event up against a partial match (:func:`compile_ref_tests`). A ``{distinct: ...}``
+operand is a reference too: it reads the number of distinct values among the referenced step's
+events of the partial matches the event is lined up against (:data:`DISTINCT`).
 
 A missing value (``None``) fails every test except ``exists: false`` and ``not``.
 """
@@ -20,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from correlator.core import fields
-from correlator.core.rules.model import Attr, Condition, FieldTest, Match, Ref, Speed
+from correlator.core.rules.model import Attr, Condition, Distinct, FieldTest, Match, Ref, Speed
 from correlator.identity.view import IdentityView
 from correlator.model import Event
 
@@ -31,6 +33,9 @@ HERE = -1
 """Step index meaning "the event being tested" in a :data:`Lookup`."""
 TIME = "@time"
 """Pseudo path of a :data:`Lookup`: the event time of that step, in microseconds."""
+DISTINCT = "@distinct:"
+"""Prefix of a :data:`Lookup` path: the number of distinct values of the rest of the path
+among that step's events (``@distinct:actor.credential``)."""
 EARTH_RADIUS_KM = 6371.0
 Test = Callable[[Any, Event | None, Lookup | None], bool]
 Predicate = Callable[[Event], bool]
@@ -52,6 +57,8 @@ class RefTest:
 
     path: str
     test: Test
+    gathers: bool = False
+    """It counts distinct values (``{distinct: ...}``): the step gathers its partial matches."""
 
 
 def operands(test: Any) -> Iterable[Any]:
@@ -66,12 +73,22 @@ def operands(test: Any) -> Iterable[Any]:
 
 
 def uses_ref(test: Any) -> bool:
-    """Whether a field test reads an earlier step (``{ref: ...}`` anywhere inside)."""
-    return any(isinstance(o, Ref) for o in operands(test))
+    """Whether a field test reads an earlier step (``{ref: ...}`` or ``{distinct: ...}``)."""
+    return any(isinstance(o, Ref | Distinct) for o in operands(test))
 
 
-def refs_in(test: Any) -> Iterable[Ref]:
-    return (o for o in operands(test) if isinstance(o, Ref))
+def gathers(test: Any) -> bool:
+    """Whether a field test counts an earlier step's distinct values (``{distinct: ...}``)."""
+    return any(isinstance(o, Distinct) for o in operands(test))
+
+
+def refs_in(test: Any) -> Iterable[str]:
+    """The ``step.path`` every reference inside a field test reads."""
+    for o in operands(test):
+        if isinstance(o, Ref):
+            yield o.ref
+        elif isinstance(o, Distinct):
+            yield o.distinct
 
 
 def compile_match(
@@ -107,7 +124,9 @@ def compile_match(
 
 def compile_ref_tests(match: Match, env: Env) -> tuple[RefTest, ...]:
     return tuple(
-        RefTest(path, compile_test(test, env)) for path, test in match.items() if uses_ref(test)
+        RefTest(path, compile_test(test, env), gathers(test))
+        for path, test in match.items()
+        if uses_ref(test)
     )
 
 
@@ -128,6 +147,10 @@ def _operand(value: Any, env: Env) -> Operand:
         step, _, path = value.ref.partition(".")
         index = env.steps[step]
         return lambda _event, lookup: None if lookup is None else lookup(index, path)
+    if isinstance(value, Distinct):
+        step, _, path = value.distinct.partition(".")
+        index, counted = env.steps[step], DISTINCT + path
+        return lambda _event, lookup: None if lookup is None else lookup(index, counted)
     if isinstance(value, Attr):
         attribute, path = env.identity.attribute, value.attr
         return lambda event, _lookup: None if event is None else attribute(event, path)

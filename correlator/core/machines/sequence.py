@@ -13,6 +13,12 @@ State (plain data):
   instant only (an absent event at the same time as a present one counts as in between).
 - ``a``: the last ``count`` hits of a counted first step ("5 failed logons, then ...").
 
+A step with a ``{distinct: ...}`` test *gathers*: its event takes every partial match waiting
+for it that fits (window, other reference tests) at once, counts the distinct values over all
+of them, and ends them all, whether the test holds or not (they have been accounted for: a
+people counter reports once per door cycle, and the next cycle must not count them again).
+When the test holds, the gathered matches continue as one.
+
 Windows are inclusive: a step exactly ``window`` after the first still matches.
 """
 
@@ -20,8 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from correlator.core.machines import CAPS, ID, STEP, Fire, Hit, State, T
-from correlator.core.predicates import HERE, TIME, RefTest
+from correlator.core.machines import CAPS, ID, RANK, STEP, Fire, Hit, State, T
+from correlator.core.predicates import DISTINCT, HERE, TIME, RefTest
 from correlator.core.rules.model import Step
 
 MAX_RUNS = 256
@@ -33,7 +39,8 @@ class SequenceMachine:
         self, window: int, steps: list[Step], refs: tuple[tuple[RefTest, ...], ...]
     ) -> None:
         self.window = window
-        self.refs = refs
+        self.refs = tuple(tuple(t for t in tests if not t.gathers) for tests in refs)
+        self.gather = tuple(tuple(t for t in tests if t.gathers) for tests in refs)
         self.role: list[tuple[bool, int]] = []
         present = 0
         for step in steps:
@@ -76,6 +83,9 @@ class SequenceMachine:
             self._progress(state, [acc[0][T], 1, acc], hit, fire, new=True)
 
     def _next(self, state: State, hit: Hit, ordinal: int, fire: Fire) -> None:
+        if self.gather[hit[STEP]]:
+            self._gather(state, hit, ordinal, fire)
+            return
         if ordinal == 1 and self.count > 1:
             acc = state.get("a") or []
             if len(acc) == self.count and self._fits(hit, acc[0][T], acc):
@@ -88,6 +98,28 @@ class SequenceMachine:
                 run[1] += 1
                 self._progress(state, run, hit, fire, new=False)
                 return
+
+    def _gather(self, state: State, hit: Hit, ordinal: int, fire: Fire) -> None:
+        """Take every fitting partial match waiting for this step; continue them as one."""
+        if ordinal == 1 and self.count > 1:
+            acc = state.get("a") or []
+            taken = [[acc[0][T], 1, acc]] if len(acc) == self.count else []
+            if taken and not self._fits(hit, acc[0][T], acc):
+                taken = []
+            if taken:
+                del state["a"]
+        else:
+            runs = state.get("r") or []
+            taken = [r for r in runs if r[1] == ordinal and self._fits(hit, r[0], r[2])]
+            if taken:
+                gone = {id(r) for r in taken}
+                _put(state, "r", [r for r in runs if id(r) not in gone])
+        if not taken:
+            return
+        hits = sorted((h for r in taken for h in r[2]), key=lambda h: (h[T], h[RANK], h[ID]))
+        if self._refs_ok(hit, hits, self.gather[hit[STEP]]):
+            run = [min(r[0] for r in taken), ordinal + 1, [*hits, hit]]
+            self._progress(state, run, hit, fire, new=True)
 
     def _fits(self, hit: Hit, first: int, hits: list[Hit]) -> bool:
         return (
@@ -126,12 +158,17 @@ class SequenceMachine:
             for n in state.get("n") or ()
         )
 
-    def _refs_ok(self, hit: Hit, run_hits: list[Hit]) -> bool:
-        tests = self.refs[hit[STEP]]
+    def _refs_ok(
+        self, hit: Hit, run_hits: list[Hit], tests: tuple[RefTest, ...] | None = None
+    ) -> bool:
+        if tests is None:
+            tests = self.refs[hit[STEP]]
         if not tests:
             return True
 
         def lookup(step: int, path: str) -> Any:
+            if path.startswith(DISTINCT):
+                return _distinct(run_hits, step, path.removeprefix(DISTINCT))
             found = (
                 hit
                 if step == HERE
@@ -179,6 +216,16 @@ class SequenceMachine:
         if acc and (best is None or acc[0][T] + window < best):
             best = acc[0][T] + window
         return best
+
+
+def _distinct(hits: list[Hit], step: int, path: str) -> int:
+    """How many distinct values of ``path`` the hits of ``step`` captured (missing: none)."""
+    values = {
+        repr(value)
+        for h in hits
+        if h[STEP] == step and (value := (h[CAPS] or {}).get(path)) is not None
+    }
+    return len(values)
 
 
 def _put(state: State, name: str, items: list[Any]) -> None:

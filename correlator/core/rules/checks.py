@@ -18,6 +18,7 @@ from correlator.core.rules.model import (
     AllOf,
     Attr,
     Condition,
+    Distinct,
     EventCount,
     Match,
     Ref,
@@ -79,6 +80,10 @@ def _steps(corr: Sequence | Absence | AllOf) -> list[Problem]:
         if isinstance(corr, AllOf):
             earlier = set()
         out += _match(step.match, (*loc, "match"), refs_allowed=True, earlier=earlier)
+        if step.absent and any(predicates.gathers(t) for t in step.match.values()):
+            out.append(
+                Problem((*loc, "match"), "{distinct: ...} is only for present steps, not absent")
+            )
         for g, group in enumerate(step.any):
             out += _match(group, (*loc, "any", g), refs_allowed=False)
         seen.setdefault(step.name, i)
@@ -102,21 +107,24 @@ def _match(
         if why := fields.path_problem(path):
             out.append(Problem(where, why))
         if predicates.uses_ref(test) and not refs_allowed:
-            out.append(Problem(where, "{ref: ...} is only allowed in steps of a sequence"))
+            out.append(
+                Problem(
+                    where, "{ref: ...}, {distinct: ...} are only allowed in steps of a sequence"
+                )
+            )
             continue
         for ref in predicates.refs_in(test):
-            step, _, ref_path = ref.ref.partition(".")
+            step, _, ref_path = ref.partition(".")
             if step not in (earlier or set()):
                 known = ", ".join(sorted(earlier or ())) or "none"
                 out.append(
                     Problem(
                         where,
-                        f"ref {ref.ref!r}: no earlier present step {step!r} "
-                        f"(earlier steps: {known})",
+                        f"ref {ref!r}: no earlier present step {step!r} (earlier steps: {known})",
                     )
                 )
             elif why := fields.path_problem(ref_path):
-                out.append(Problem(where, f"ref {ref.ref!r}: {why}"))
+                out.append(Problem(where, f"ref {ref!r}: {why}"))
         out += _condition(test, where)
     return out
 
@@ -139,7 +147,7 @@ def _condition(test: object, loc: Loc) -> list[Problem]:
             except ValueError:
                 out.append(Problem((*loc, "cidr"), f"{net!r} is not a network (10.0.0.0/8)"))
     kinds = {type(o) for o in predicates.operands(test)}
-    if Ref in kinds and Attr in kinds:
+    if (Ref in kinds or Distinct in kinds) and Attr in kinds:
         out.append(Problem(loc, "one test cannot mix {ref: ...} and {attr: ...}; split it"))
     speed = test.speed_kmh
     if speed is not None and all(getattr(speed, op) is None for op in ("gt", "gte", "lt", "lte")):

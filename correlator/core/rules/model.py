@@ -60,8 +60,22 @@ class Attr(_Strict):
     attr: str = Field(pattern=r"^(person|host|site|door|camera)\.[A-Za-z0-9_.]+$")
 
 
+class Distinct(_Strict):
+    """The number of distinct values an earlier step saw: ``{distinct: granted.actor.credential}``.
+
+    The step testing it gathers every partial match waiting for it at once and counts over
+    all of them (one people count against every badge of the door cycle).
+    """
+
+    distinct: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.]+$", description="step.field.path"
+    )
+
+
 def _operand_tag(value: Any) -> str:
     if isinstance(value, dict):
+        if "distinct" in value:
+            return "distinct"
         return "attr" if "attr" in value else "ref"
     return "list" if isinstance(value, list) else "scalar"
 
@@ -70,10 +84,12 @@ Operand = Annotated[
     Annotated[Scalar, Tag("scalar")]
     | Annotated[list[Scalar], Tag("list")]
     | Annotated[Ref, Tag("ref")]
-    | Annotated[Attr, Tag("attr")],
+    | Annotated[Attr, Tag("attr")]
+    | Annotated[Distinct, Tag("distinct")],
     Discriminator(_operand_tag),
 ]
-"""A literal (or list: any of them), a reference to an earlier step, or an attribute."""
+"""A literal (or list: any of them), a reference to an earlier step, an attribute, or the
+number of distinct values an earlier step saw."""
 
 
 class Speed(_Strict):
@@ -135,7 +151,7 @@ Match = dict[str, FieldTest]
 """Field path → test; every entry must hold. Paths starting ``person.``, ``host.``,
 ``site.``, ``door.`` or ``camera.`` are identity attributes, the rest are event fields."""
 
-UNION_TAGS = frozenset({"scalar", "list", "ref", "attr", "operators"})
+UNION_TAGS = frozenset({"scalar", "list", "ref", "attr", "distinct", "operators"})
 
 
 class Step(_Strict):
