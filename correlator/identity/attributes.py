@@ -14,7 +14,8 @@ event's time:
   is this person's, checked against its validity dates;
 - ``person.presence.site|zone|since|on_site|sites|passback|multi_site|anomaly``;
 - ``door.cameras``: cameras that watch the door; ``door.perimeter`` with its default applied;
-- ``site.geo``: ``(latitude, longitude)``, the position ``speed_kmh`` tests compare.
+- ``site.geo``: ``(latitude, longitude)``, the position ``speed_kmh`` tests compare;
+- ``site.vpn_networks``, ``site.guest_networks``: the site's networks of that kind.
 
 Unknown paths and missing entities read as ``None``.
 """
@@ -218,6 +219,7 @@ def _entry_fields(identity: Identity, kind: str, entity: str) -> dict[str, Any] 
         fields["geo"] = (fields["latitude"], fields["longitude"])
         nets = index.sites[entity].networks
         fields["vpn_networks"] = tuple(str(n.cidr) for n in nets if n.kind == "vpn")
+        fields["guest_networks"] = tuple(str(n.cidr) for n in nets if n.kind == "guest")
     elif kind == "door":
         door = index.doors[entity]
         fields["readers"] = tuple(r.id if isinstance(r, Reader) else r for r in door.readers)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from identity_factories import badge, event, identity, ids, logon
+from ipaddress import IPv4Network
 
+import pytest
+from identity_factories import badge, event, example_directory, identity, ids, logon
+
+from correlator.identity import Identity
+from correlator.identity.directory import Network
 from correlator.model import Place
 
 
@@ -84,3 +88,15 @@ def test_attribute_of_an_event_that_skipped_observe_still_resolves() -> None:
     assert raw.resolved is None
     assert ident.attribute(raw, "host.owner.name") == "Bob Durand"
     assert ident.stats.events == 0  # nothing learned or counted
+
+
+def test_site_networks_by_kind() -> None:
+    directory = example_directory()
+    hq = directory.sites[0]
+    guest = Network(cidr=IPv4Network("172.16.1.0/24"), kind="guest")
+    sites = (hq.model_copy(update={"networks": (*hq.networks, guest)}), *directory.sites[1:])
+    ident = Identity(directory.model_copy(update={"sites": sites}))
+    phone = ident.observe(ids("172.16.1.20"))
+    assert ident.attribute(phone, "site.guest_networks") == ("172.16.1.0/24",)
+    assert ident.attribute(phone, "site.vpn_networks") == ("10.99.0.0/16",)
+    assert "172.16.1.0/24" in ident.attribute(phone, "site.networks")
