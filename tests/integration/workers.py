@@ -59,7 +59,12 @@ def heartbeat(time: datetime, n: int = 0) -> Event:
                  domain="network", activity="heartbeat")  # fmt: skip
 
 
-def wait_consumed(settings: Settings, timeout: float = 60.0) -> None:
+# A rebalance after a kill -9 (session timeout, then table recovery) can take tens of seconds
+# on a loaded 2-core machine: waits are generous, and return as soon as the condition holds.
+PATIENCE = 150.0
+
+
+def wait_consumed(settings: Settings, timeout: float = PATIENCE) -> None:
     """Until the worker's group has committed the end of every events and correlate
     partition (so every record read so far has been fully processed)."""
     group = settings.topic(APP_ID)
@@ -101,7 +106,7 @@ def alert_ids(settings: Settings) -> list[str]:
     return [value["id"] for value in read_all(settings, settings.topic("alerts"))]
 
 
-def wait_alerts(settings: Settings, expected: set[str], timeout: float = 60.0) -> list[str]:
+def wait_alerts(settings: Settings, expected: set[str], timeout: float = PATIENCE) -> list[str]:
     """Every alert id on the topic once all of ``expected`` are there (or at the timeout)."""
     consume_until(
         settings.bootstrap_servers,
