@@ -410,7 +410,6 @@ class Injector:
             at,
             success,
             _person_aliases(p),
-            ("bruteforce-then-success",),
             description=f"eight failures then a success as {p.account}; {p.name} away",
         )
 
