@@ -7,6 +7,7 @@ and returns an exit code: 0 ok, 1 findings or rejects, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
 from types import ModuleType
 
@@ -15,32 +16,14 @@ from correlator.settings import Settings
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-def modules() -> list[ModuleType]:
-    """The command modules, imported lazily so ``--help`` stays fast."""
-    from correlator.commands import (
-        broker,
-        connect,
-        demo,
-        directory,
-        evaluate,
-        normalize,
-        replay,
-        rules,
-        schemas,
-        simulate,
-        worker,
-    )
+NAMES = (
+    "broker", "connect", "demo", "directory", "evaluate", "normalize", "replay", "rules",
+    "schemas", "simulate", "worker",
+)  # fmt: skip
+"""Command modules under ``correlator.commands``, in ``--help`` order."""
 
-    return [
-        broker,
-        connect,
-        demo,
-        directory,
-        evaluate,
-        normalize,
-        replay,
-        rules,
-        schemas,
-        simulate,
-        worker,
-    ]
+
+def modules() -> list[ModuleType]:
+    """The command modules, imported when the parser is built (each imports its heavy
+    dependencies only inside its handler, so ``--help`` stays fast)."""
+    return [importlib.import_module(f"correlator.commands.{name}") for name in NAMES]
