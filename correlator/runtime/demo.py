@@ -1,134 +1,213 @@
-"""The end-to-end demo: broker, topics, a worker process, events in, results out.
+"""The end-to-end demo: a simulated organisation's day, live, through the real pipeline.
 
-Runs on the local broker (started here when it is not already running, and stopped again at
-the end in that case). Everything it creates is under the ``demo.`` topic prefix.
+1. The simulator writes a small organisation (directory, raw device feeds, the truth of the
+   incidents it injected) under ``<state_dir>/demo/<run>/``.
+2. The local broker starts unless it runs already (and stops again at the end in that
+   case); settings naming another cluster use it as it is. Every topic takes a per-run
+   prefix ``demo.<run>.`` and is deleted at the end.
+3. The shipped rules and the simulated directory are published exactly as ``correlator
+   rules publish`` and ``correlator directory load`` do; one ``correlator worker`` process
+   runs with its metrics endpoint on a free loopback port.
+4. The feeds play back in accelerated event time through the connectors' delivery path
+   (:mod:`.playback`); alerts are printed as the worker produces them (:mod:`.alertwatch`).
+5. A final clock event moves every watermark past the data; once the worker has read
+   everything and alerts stop coming, the live alerts are scored against the truth.
+
+The worker's allowed lateness is at least two wall-clock seconds of simulated time: the
+worker reads many topics, and at high speed a moment's lag between them is many simulated
+minutes. The engine reorders within the lateness, so alerts come out as a replay gives them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections import Counter
+import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
+from pydantic import SecretStr
 
 from correlator import serde
+from correlator.core import duration
+from correlator.core.replay import Summary
+from correlator.core.rules import validate
+from correlator.errors import CorrelatorError
 from correlator.localbroker import LocalBroker
-from correlator.model import Actor, Endpoint, Event, Place, Source
-from correlator.model.event import event_id
-from correlator.runtime.app import worker_dir
-from correlator.runtime.counting import APP_ID
+from correlator.model import Alert, Event, Source
+from correlator.runtime.alertwatch import AlertWatch, alert_line, behind, group_state
+from correlator.runtime.correlating import APP_ID
+from correlator.runtime.playback import Playback, Progress, feeds_of, schedule
 from correlator.runtime.security import aiokafka_options
 from correlator.runtime.topics import delete_topics, ensure_topics, event_topic, standard_topics
 from correlator.settings import Settings
+from correlator.sim import RULES, Scenario, simulate
+from correlator.sim.evaluate import Evaluation, read_manifest, windows
+from correlator.sim.report import render
+from correlator.sim.scoring import load_truth, score
 
 Say = Callable[[str], None]
 
-_SITES = ("hq", "lab")
+SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
+SCENARIO = Scenario(seed=7, people=120, sites=2, hours=24, incidents=2)
+SPEED = 1440.0
+"""Simulated seconds per wall-clock second: one simulated hour every 2.5 s."""
+QUIET = 3.0
+"""Seconds without a new alert (and nothing left to read) before the demo calls it done."""
 
 
-def demo_events(start: datetime) -> list[Event]:
-    """A small morning at two sites: badges, logons, VPN and IDS events."""
-    source = Source(connector="demo", format="demo")
-    events = []
-    for minute in range(24):
-        site = _SITES[minute % 2]
-        person = f"emp{minute % 6:02d}"
-        kind = minute % 4
-        raw = f"demo {minute} {site} {person} {kind}"
-        common = {
-            "id": event_id(source, raw), "time": start + timedelta(minutes=minute),
-            "ingest_time": start + timedelta(minutes=minute, seconds=2), "source": source,
-            "raw": raw, "location": Place(site=site),
-        }  # fmt: skip
-        if kind == 0:
-            event = Event(domain="access", activity="access_granted", outcome="success",
-                          actor=Actor(credential=f"badge-{person}"), **common)  # fmt: skip
-        elif kind == 1:
-            event = Event(domain="auth", activity="logon", outcome="success",
-                          actor=Actor(account=f"CORP\\{person}"),
-                          dst=Endpoint(host=f"ws-{person}"), **common)  # fmt: skip
-        elif kind == 2:
-            event = Event(domain="vpn", activity="connect", outcome="success",
-                          actor=Actor(account=f"{person}@corp.example"),
-                          src=Endpoint(ip=f"10.8.0.{minute}"), **common)  # fmt: skip
-        else:
-            event = Event(domain="ids", activity="alert", severity="medium",
-                          src=Endpoint(ip=f"10.1.0.{minute}"),
-                          attrs={"signature": "ET POLICY demo"}, **common)  # fmt: skip
-        events.append(event)
-    return events
+class DemoError(CorrelatorError):
+    """The pipeline itself failed: the worker exited or never became ready."""
 
 
-def run_demo(settings: Settings, say: Say, keep_running: bool = False) -> int:
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    scenario: Scenario = SCENARIO
+    speed: float = SPEED
+    keep_running: bool = False
+    rules: Path = SHIPPED_RULES
+    settle: float = 120.0
+    """At most this many seconds for the worker to finish once the feeds have ended."""
+
+
+def run_demo(settings: Settings, say: Say, options: DemoOptions | None = None) -> int:
+    """Run the demo; 0 when alerts came through, 1 when the pipeline failed."""
+    options = options or DemoOptions()
     logging.getLogger("aiokafka").setLevel(logging.ERROR)  # retried produce errors are noise here
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    run_dir = settings.state_dir / "demo" / run_id
     settings = settings.model_copy(
         update={"topic_prefix": f"{settings.topic_prefix}demo.{run_id}."}
     )
-    broker = LocalBroker(settings)
-    started_broker = broker.pid() is None
-    say(f"broker   {broker.start().describe().removeprefix('broker: ')}")
+    broker = _own_broker(settings)
+    if broker is not None:
+        say(f"broker   {broker.start().describe().removeprefix('broker: ')}")
+    else:
+        say(f"broker   using the running broker at {settings.bootstrap_servers}")
     worker: subprocess.Popen[bytes] | None = None
+    failed = True
     try:
+        sim = run_dir / "sim"
+        simulate(options.scenario, sim)
+        manifest = read_manifest(sim)  # as JSON, like evaluate reads it
+        _describe(manifest, say)
         created = ensure_topics(settings, standard_topics(settings))
         say(f"topics   {len(created)} created with prefix {settings.topic_prefix!r}")
-        worker = _start_worker(settings)
-        say(f"worker   started (pid {worker.pid}), counting events per site")
-        events = demo_events(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1))
-        asyncio.run(_produce(settings, events))
-        per_domain = Counter[str](e.domain for e in events)
-        say(f"produced {len(events)} events ({_fmt(per_domain)}) and 1 malformed record")
-        expected = Counter(e.location.site for e in events if e.location and e.location.site)
-        counts, letters = asyncio.run(_collect(settings, dict(expected), worker, timeout=120))
-        if worker.poll() is not None:
-            log = settings.state_dir / "demo-worker.log"
-            say(f"worker   exited with code {worker.returncode}; see {log}")
-        say("counted  events per site (from the worker's RocksDB table, via the counts topic):")
-        for site in sorted(counts):
-            say(f"           {site:<6} {counts[site]:>4}")
-        for letter in letters:
-            say(f"dead-letter  {letter['position']}: {letter['reason'][:90]}")
-        ok = counts == dict(expected) and len(letters) >= 1
-        say("result   OK" if ok else f"result   MISMATCH: expected {dict(expected)}")
-        if keep_running:
-            say("running  until Ctrl-C (worker keeps consuming events.* topics)")
+        _publish(settings, options.rules, sim / manifest["directory"], say)
+        settings = _worker_settings(settings, run_dir, manifest, options.speed)
+        worker = _start_worker(settings, run_dir / "worker.log")
+        say(f"worker   pid {worker.pid}, lateness {settings.lateness}, "
+            f"metrics http://{settings.metrics_host}:{settings.metrics_port}/metrics")  # fmt: skip
+        watch, progress = asyncio.run(_live(settings, worker, sim, manifest, options, say))
+        _evaluate(watch, progress, sim, manifest, options.rules, say)
+        failed = not watch.alerts
+        if failed:
+            say(f"result   no alert at all: see the worker log {run_dir / 'worker.log'}")
+        if options.keep_running and not failed:
+            say("running  until Ctrl-C (the worker keeps consuming the demo's topics)")
             _wait_forever(worker)
-        return 0 if ok else 1
+        return 1 if failed else 0
+    except DemoError as exc:
+        say(f"failed   {exc}")
+        return 1
     finally:
         if worker is not None:
             _stop(worker)
-            shutil.rmtree(worker_dir(settings, APP_ID), ignore_errors=True)
             say("stopped  worker")
         say(f"cleaned  {delete_topics(settings, settings.topic_prefix)} demo topics")
-        if started_broker:
+        if failed:
+            say(f"kept     {run_dir} (simulated feeds, worker log)")
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        if broker is not None:
             broker.stop()
             say("stopped  broker")
 
 
-def _fmt(counter: Counter[str]) -> str:
-    return ", ".join(f"{n} {name}" for name, n in sorted(counter.items()))
+def _own_broker(settings: Settings) -> LocalBroker | None:
+    """The local broker when the settings name it and it is not running: the demo starts it
+    and stops it again. A running broker, or another cluster, is used as it is."""
+    broker = LocalBroker(settings)
+    if settings.bootstrap_servers != broker.bootstrap or broker.pid() is not None:
+        return None
+    return broker
 
 
-def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env.update(
-        CORRELATOR_BOOTSTRAP_SERVERS=settings.bootstrap_servers,
-        CORRELATOR_TOPIC_PREFIX=settings.topic_prefix,
-        CORRELATOR_STATE_DIR=str(settings.state_dir),
+def _describe(manifest: dict[str, Any], say: Say) -> None:
+    start = datetime.fromisoformat(manifest["start"])
+    say(f"organisation  {manifest['people']} people on {manifest['sites']} sites, "
+        f"{manifest['hours']} h from {start:%a %d %b %Y %H:%M} UTC, "
+        f"{manifest['incidents']} incidents hidden in it (seed {manifest['seed']})")  # fmt: skip
+    feeds = ", ".join(f"{f['name']} ({f['format']}, {f['records']})" for f in manifest["feeds"])
+    say(f"feeds    {feeds}")
+
+
+def _publish(settings: Settings, rules: Path, directory_file: Path, say: Say) -> None:
+    """Through the CLI handlers of ``rules publish`` and ``directory load``."""
+    import argparse
+
+    from correlator.commands import directory
+    from correlator.commands import rules as rules_command
+
+    for label, handler, args in (
+        ("rules", rules_command.run_publish, argparse.Namespace(paths=[rules])),
+        ("directory", directory.run_load, argparse.Namespace(file=directory_file)),
+    ):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            code = handler(args, settings)
+        for line in printed.getvalue().splitlines():
+            say(f"{label:<8} {line}")
+        if code != 0:
+            raise DemoError(f"publishing the {label} failed (see above)")
+
+
+def _worker_settings(
+    settings: Settings, run_dir: Path, manifest: dict[str, Any], speed: float
+) -> Settings:
+    feeds_lateness = duration.parse_us(manifest["lateness"]) // 1_000_000
+    lateness = max(feeds_lateness, int(speed * 2))
+    return settings.model_copy(
+        update={
+            "state_dir": run_dir / "state",
+            "lateness": f"{lateness}s",
+            "metrics_port": settings.metrics_port or _free_port(settings.metrics_host),
+        }
     )
-    log = (settings.state_dir / "demo-worker.log").open("ab")
-    command = [sys.executable, "-m", "correlator.cli", "worker", "--loglevel", "warning"]
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is not None:
+            plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+            env[f"CORRELATOR_{name.upper()}"] = str(plain)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        command = [sys.executable, "-m", "correlator.cli", "worker", "--loglevel", "warning"]
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -149,45 +228,119 @@ def _wait_forever(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-async def _produce(settings: Settings, events: list[Event]) -> None:
+# -- the live part -----------------------------------------------------------------------
+
+
+async def _live(settings: Settings, worker: subprocess.Popen[bytes], sim: Path,
+                manifest: dict[str, Any], options: DemoOptions,
+                say: Say) -> tuple[AlertWatch, Progress]:  # fmt: skip
+    """Play the feeds while printing alerts; return once the worker has settled."""
+    watch = AlertWatch(settings, lambda alert: say(f"  ALERT  {alert_line(alert)}"))
+    stop = asyncio.Event()
+    watching = asyncio.create_task(watch.run(stop))
+    try:
+        await _until_ready(settings, worker)
+        feeds = feeds_of(sim, manifest)
+        planned = schedule(feeds)
+        say(f"stream   {len(planned)} records at {options.speed:g}x "
+            f"(one simulated hour every {3600 / options.speed:.1f} s)")  # fmt: skip
+
+        def hour(p: Progress) -> None:
+            say(f"-- {p.now:%a %H:%M}  {p.events:>6} events sent  {len(watch.alerts):>3} alerts")
+
+        playback = Playback(settings, feeds, options.speed, hour)
+        progress = await playback.run(planned, datetime.fromisoformat(manifest["start"]))
+        end = datetime.fromisoformat(manifest["end"])
+        await _clock(settings, end + timedelta(days=1) + _lateness(settings))
+        say("clock    moved past the last window; waiting for the worker to finish")
+        await _settle(settings, worker, watch, options.settle, say)
+    finally:
+        stop.set()
+        await watching
+    return watch, progress
+
+
+def _lateness(settings: Settings) -> timedelta:
+    return timedelta(microseconds=duration.parse_us(settings.lateness))
+
+
+async def _until_ready(
+    settings: Settings, worker: subprocess.Popen[bytes], timeout: float = 120.0
+) -> None:
+    """Until the worker has read rules and directory (``/readyz``) and holds its partitions."""
+    url = f"http://{settings.metrics_host}:{settings.metrics_port}/readyz"
+    deadline = time.monotonic() + timeout
+    while True:
+        _check_alive(worker)
+        ready = await asyncio.to_thread(_answers, url)
+        if ready and await group_state(settings, settings.topic(APP_ID)) == "Stable":
+            return
+        if time.monotonic() > deadline:
+            raise DemoError(f"the worker was not ready after {timeout:.0f} s ({url})")
+        await asyncio.sleep(0.5)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _check_alive(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is not None:
+        raise DemoError(f"the worker exited with code {worker.returncode}")
+
+
+async def _clock(settings: Settings, when: datetime) -> None:
+    """An event no rule uses, far ahead: every watermark passes the data (a live worker
+    never flushes the way a replay does at the end of its input)."""
+    source = Source(connector="demo-clock", format="demo")
+    event = Event(id=f"demo-clock-{when:%Y%m%d%H%M%S}", time=when, ingest_time=datetime.now(UTC),
+                  source=source, domain="network", activity="heartbeat")  # fmt: skip
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings)
     )
     await producer.start()
     try:
-        for event in events:
-            site = event.location.site if event.location and event.location.site else ""
-            topic = event_topic(settings, event.domain)
-            await producer.send(topic, serde.encode_model(event), key=site.encode())
-        await producer.send(event_topic(settings, "access"), b'{"oops": tru', key=b"hq")
-        await producer.flush()
+        await producer.send_and_wait(
+            event_topic(settings, "network"), serde.encode_model(event), key=b"demo-clock"
+        )
     finally:
         await producer.stop()
 
 
-async def _collect(
-    settings: Settings, expected: dict[str, int], worker: subprocess.Popen[bytes], timeout: float
-) -> tuple[dict[str, int], list[dict[str, str]]]:
-    consumer = AIOKafkaConsumer(
-        settings.topic("counts"), settings.topic("dlq"),
-        bootstrap_servers=settings.bootstrap_servers, auto_offset_reset="earliest",
-        **aiokafka_options(settings),
-    )  # fmt: skip
-    await consumer.start()
-    counts: dict[str, int] = {}
-    letters: list[dict[str, str]] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and (counts != expected or not letters):
-            if worker.poll() is not None:
-                break
-            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                for record in records:
-                    value = serde.loads(record.value or b"{}")
-                    if tp.topic == settings.topic("dlq"):
-                        letters.append(value)
-                    else:
-                        counts[value["key"]] = max(counts.get(value["key"], 0), value["count"])
-    finally:
-        await consumer.stop()
-    return counts, letters
+async def _settle(settings: Settings, worker: subprocess.Popen[bytes], watch: AlertWatch,
+                  timeout: float, say: Say) -> None:  # fmt: skip
+    """Until the worker has committed everything and no alert came for :data:`QUIET` s."""
+    group = settings.topic(APP_ID)
+    began = time.monotonic()
+    while True:
+        await asyncio.sleep(0.5)
+        _check_alive(worker)
+        now = time.monotonic()
+        quiet = now - max(watch.last_arrival, began) >= QUIET
+        if quiet and await behind(settings, group) == 0:
+            return
+        if now - began > timeout:
+            say(f"clock    the worker is still busy after {timeout:.0f} s; scoring what came")
+            return
+
+
+def _evaluate(watch: AlertWatch, progress: Progress, sim: Path, manifest: dict[str, Any],
+              rules: Path, say: Say) -> None:  # fmt: skip
+    """The live alerts against the simulation's truth, as ``correlator evaluate`` shows it."""
+    loaded, _ = validate([rules])
+    alerts: list[Alert] = list(watch.alerts.values())
+    truths = load_truth(sim / manifest["truth"])
+    scores = score(alerts, truths, windows([r.rule for r in loaded]))
+    summary = Summary(events=progress.events, alerts=len(alerts), late=watch.late,
+                      bad=progress.rejects)  # fmt: skip
+    say("")
+    say("evaluation: the live alerts against the incidents the simulator injected")
+    table = render(Evaluation(scores, alerts, summary), RULES, {r.rule.id for r in loaded})
+    for line in table.splitlines():
+        say(line)
+    if watch.dead_letters:
+        say(f"{watch.dead_letters} record(s) went to the dead-letter topic")
