@@ -156,13 +156,21 @@ class Pipeline:
                 engine = self._engine(partition, by)
                 if engine is None:
                     continue  # the rules of this key kind were removed since
-                result = engine.process(serde.decode_model(Event, record.value))
+                event = serde.decode_model(Event, record.value)
+                result = engine.process(event)
                 await self._emit(result.alerts)
-                for event in result.late:
+                if result.late and self._reports_late(event, by):
                     self.metrics.late_events.labels("correlate").inc()
                     await self.late.send(key=record.key, value=serde.encode_model(event))
             except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
                 await self._dead(record, "correlate", exc)
+
+    def _reports_late(self, event: Event, by: str) -> bool:
+        """An event travels once per key kind, and each engine finds it late: only the copy
+        of its first route reports it, so ``late`` holds each late event once."""
+        _, router = self._current()
+        routes = router.routes(event)
+        return not routes or routes[0][0] == by
 
     async def _advance(self, partition: int, watermark: datetime) -> None:
         _, router = self._current()
