@@ -5,11 +5,13 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from correlator.core.engine import Engine
+from correlator.core.rules import validate
 from correlator.core.rules.model import Rule
 from correlator.identity.view import IdentityView
 from correlator.model import Alert, Event, Resolution, Resolved
@@ -89,3 +91,26 @@ class FakeIdentity:
     def attribute(self, event: Event, path: str) -> Any:
         person = event.resolved.person.id if event.resolved and event.resolved.person else None
         return self.attributes.get((person or "", path))
+
+
+SKELETON = """\
+id: x
+title: t
+description: d
+status: experimental
+severity: low
+correlation:
+  type: {type}
+  by: person
+  window: 1h
+  {body}
+"""
+"""A rule file with one correlation ``type`` and ``body`` to fill in, for loader tests."""
+
+
+def loader_problems(tmp_path: Path, kind: str, body: str) -> list[str]:
+    """The loader's problems with a ``SKELETON`` rule of this kind and body."""
+    path = tmp_path / "x.yaml"
+    path.write_text(SKELETON.format(type=kind, body=body))
+    _, problems = validate([path])
+    return problems

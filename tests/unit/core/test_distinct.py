@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from correlator.core.rules import validate
 from correlator.model import Alert, Event
-from tests.unit.core.kit import ev, rule, run
+from tests.unit.core.kit import ev, loader_problems, rule, run
 
 CYCLE = rule(
     """
@@ -110,20 +109,6 @@ correlation:
     assert len(run([twice], one_badge)[0]) == 1
 
 
-RULE = """\
-id: x
-title: t
-description: d
-status: experimental
-severity: low
-correlation:
-  type: {type}
-  by: person
-  window: 1h
-  {body}
-"""
-
-
 @pytest.mark.parametrize(
     ("kind", "body", "expected"),
     [
@@ -159,8 +144,6 @@ correlation:
 def test_loader_rejects_misused_distinct(
     tmp_path: Any, kind: str, body: str, expected: str
 ) -> None:
-    path = tmp_path / "x.yaml"
-    path.write_text(RULE.format(type=kind, body=body))
-    _, problems = validate([path])
+    problems = loader_problems(tmp_path, kind, body)
     assert len(problems) == 1, problems
     assert expected in problems[0]

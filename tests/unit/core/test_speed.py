@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from correlator.core.predicates import travel_kmh
-from correlator.core.rules import validate
 from correlator.model import Event
-from tests.unit.core.kit import ev, rule, run
+from tests.unit.core.kit import ev, loader_problems, rule, run
 
 PARIS, LYON = (48.8566, 2.3522), (45.764, 4.8357)
 HOUR = 3_600_000_000
@@ -89,20 +88,6 @@ def test_speed_between_two_steps(events: list[Event], alerts: int) -> None:
     assert len(found) == alerts
 
 
-RULE = """\
-id: x
-title: t
-description: d
-status: experimental
-severity: low
-correlation:
-  type: {type}
-  by: person
-  window: 1h
-  {body}
-"""
-
-
 @pytest.mark.parametrize(
     ("kind", "body", "expected"),
     [
@@ -123,8 +108,6 @@ correlation:
     ],
 )
 def test_loader_rejects_misused_speed(tmp_path: Any, kind: str, body: str, expected: str) -> None:
-    path = tmp_path / "x.yaml"
-    path.write_text(RULE.format(type=kind, body=body))
-    _, problems = validate([path])
+    problems = loader_problems(tmp_path, kind, body)
     assert len(problems) == 1, problems
     assert expected in problems[0]
