@@ -52,7 +52,7 @@ class Attributes:
         self._identity = identity
         self._compiled: dict[str, Getter] = {}
         self._fields: dict[tuple[str, str], dict[str, Any]] = {}
-        self._presence_key: tuple[str, float] | None = None
+        self._presence_key: tuple[str, str, float] | None = None  # event id, person, time
         self._presence: PresenceView = ABSENT
 
     def reset(self) -> None:
@@ -120,9 +120,11 @@ class Attributes:
             person = find(event, resolved, t)
             if person is None:
                 return None
-            if self._presence_key != (person, t):
+            # Cached for the predicates of one event only: presence changes between events
+            # (even of the same time), learned here or by another worker.
+            if self._presence_key != (event.id, person, t):
                 self._presence = self._identity.presence.at(person, t)
-                self._presence_key = (person, t)
+                self._presence_key = (event.id, person, t)
             return getattr(self._presence, field)
 
         return get

@@ -23,7 +23,9 @@ device ``source.host`` when ``dst`` is empty).
   - ``logoff`` [``logout``]: that logon ends at the event time.
 
 Each history lives in the store under ``identity:bind:<kind>:<identifier>`` as a list of
-``[start, end, value]`` (epoch seconds); a copy is kept in memory for the hot path.
+``[start, end, value]`` (epoch seconds). A copy is kept in memory for the hot path when the
+store is private to one process (replay, tests); when other processes write to the same store
+(workers sharing a global table), ``mirror=False`` reads the store on every lookup instead.
 """
 
 from __future__ import annotations
@@ -61,23 +63,27 @@ class BindingLimits:
 
 
 class Bindings:
-    """Interval histories per identifier, in the store and cached in memory."""
+    """Interval histories per identifier, in the store (and cached in memory with ``mirror``)."""
 
-    def __init__(self, store: Store, limits: BindingLimits) -> None:
+    def __init__(self, store: Store, limits: BindingLimits, *, mirror: bool = True) -> None:
         self._store = store
         self._limits = limits
-        self._cache: dict[str, list[intervals.Interval]] = {}
-        for key in store.keys():  # noqa: SIM118 (Store is not iterable)
-            if key.startswith(PREFIX):
-                self._cache[key] = [list(iv) for iv in store.get(key) or []]
+        self._cache: dict[str, list[intervals.Interval]] | None = None
+        if mirror:
+            self._cache = {key: self._load(key) for key in self._keys()}
 
     def lookup(self, kind: str, ident: str, t: float) -> Any:
-        history = self._cache.get(f"{PREFIX}{kind}:{ident}")
+        key = f"{PREFIX}{kind}:{ident}"
+        history = self._cache.get(key) if self._cache is not None else self._store.get(key)
         return intervals.lookup(history, t) if history else None
 
     def bind(self, kind: str, ident: str, start: float, end: float, value: Any, excl: bool) -> None:
         key = f"{PREFIX}{kind}:{ident}"
-        history = self._cache.setdefault(key, [])
+        history = self._history(key)
+        if history is None:
+            history = []
+            if self._cache is not None:
+                self._cache[key] = history
         intervals.bind(history, start, end, value, excl)
         intervals.prune(history, start - self._limits.retention.total_seconds(), self._limits.keep)
         self._save(key, history)
@@ -85,7 +91,7 @@ class Bindings:
     def unbind(self, kind: str, ident: str, t: float, account: str | None = None) -> bool:
         """End the binding of ``ident`` covering ``t`` (held by ``account``, if given)."""
         key = f"{PREFIX}{kind}:{ident}"
-        history = self._cache.get(key)
+        history = self._history(key)
         user = normalize.account_user(account) if account is not None else None
         match = None if user is None else lambda held: normalize.account_user(held) == user
         if not history or not intervals.unbind(history, t, match):
@@ -97,23 +103,38 @@ class Bindings:
         """Prune every history against ``newest`` event time; returns histories dropped."""
         horizon = newest - self._limits.retention.total_seconds()
         dropped = 0
-        for key, history in list(self._cache.items()):
+        for key in list(self._cache) if self._cache is not None else self._keys():
+            history = self._history(key) or []
             if not intervals.prune(history, horizon, self._limits.keep):
                 continue
             if history:
                 self._save(key, history)
             else:
-                del self._cache[key]
+                if self._cache is not None:
+                    del self._cache[key]
                 self._store.delete(key)
                 dropped += 1
         return dropped
+
+    def _keys(self) -> list[str]:
+        return [key for key in self._store.keys() if key.startswith(PREFIX)]  # noqa: SIM118
+
+    def _load(self, key: str) -> list[intervals.Interval]:
+        return [list(iv) for iv in self._store.get(key) or []]
+
+    def _history(self, key: str) -> list[intervals.Interval] | None:
+        """The history to change: the cached one (kept), else a copy of the stored one."""
+        if self._cache is not None:
+            return self._cache.get(key)
+        stored = self._store.get(key)
+        return None if stored is None else [list(iv) for iv in stored]
 
     def _save(self, key: str, history: list[intervals.Interval]) -> None:
         # A stored value is immutable: the store gets a copy, the cache keeps mutating its own.
         self._store.put(key, [list(iv) for iv in history])
 
     def __len__(self) -> int:
-        return len(self._cache)
+        return len(self._cache) if self._cache is not None else len(self._keys())
 
     def learn(self, event: Event, t: float, host: str | None) -> str | None:
         """Update bindings from ``event``; returns the binding kind learned, if any.

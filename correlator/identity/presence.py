@@ -13,7 +13,8 @@ Two anomalies stay visible to rules until they resolve themselves:
 - **multi_site**: present on two sites at once (a cloned badge, or a badge lent out).
 
 State per person is ``{"sites": {site: [since, last, zone]}, "passback": [site, t] | None}``
-(epoch seconds) under ``identity:presence:<person>`` in the store.
+(epoch seconds) under ``identity:presence:<person>`` in the store, mirrored in memory unless
+``mirror=False`` (the store is shared with other processes and must be read every time).
 """
 
 from __future__ import annotations
@@ -59,19 +60,18 @@ class Passage:
 
 
 class Presence:
-    """Presence per person, in the store and cached in memory."""
+    """Presence per person, in the store (and cached in memory with ``mirror``)."""
 
-    def __init__(self, store: Store, ttl: timedelta) -> None:
+    def __init__(self, store: Store, ttl: timedelta, *, mirror: bool = True) -> None:
         self._store = store
         self._ttl = ttl.total_seconds()
-        self._cache: dict[str, dict[str, Any]] = {}
-        for key in store.keys():  # noqa: SIM118 (Store is not iterable)
-            if key.startswith(PREFIX):
-                self._cache[key[len(PREFIX) :]] = _copy(store.get(key))
+        self._cache: dict[str, dict[str, Any]] | None = None
+        if mirror:
+            self._cache = {p: _copy(store.get(PREFIX + p)) for p in self._people()}
 
     def update(self, person: str, passage: Passage, t: float) -> str | None:
         """Apply a badge passage at ``t``; returns the anomaly it revealed, if any."""
-        state = self._cache.get(person) or {"sites": {}, "passback": None}
+        state = self._state(person) or {"sites": {}, "passback": None}
         sites: dict[str, list[Any]] = {
             site: entry for site, entry in state["sites"].items() if entry[1] + self._ttl > t
         }
@@ -95,13 +95,14 @@ class Presence:
         else:
             anomaly = "exit_without_entry"
         state = {"sites": sites, "passback": passback}
-        self._cache[person] = state
+        if self._cache is not None:
+            self._cache[person] = state
         self._store.put(PREFIX + person, _copy(state))
         return anomaly
 
     def at(self, person: str, t: float) -> PresenceView:
         """Presence of ``person`` at event time ``t``."""
-        state = self._cache.get(person)
+        state = self._state(person)
         if state is None:
             return ABSENT
         live = sorted(
@@ -124,18 +125,32 @@ class Presence:
 
     def sweep(self, newest: float) -> int:
         """Forget people whose every entry expired before ``newest``; returns how many."""
-        gone = [
-            person
-            for person, state in self._cache.items()
-            if all(entry[1] + self._ttl <= newest for entry in state["sites"].values())
-        ]
+        people = list(self._cache) if self._cache is not None else self._people()
+        gone = []
+        for person in people:
+            state = self._state(person)
+            if state is not None and all(
+                e[1] + self._ttl <= newest for e in state["sites"].values()
+            ):
+                gone.append(person)
         for person in gone:
-            del self._cache[person]
+            if self._cache is not None:
+                del self._cache[person]
             self._store.delete(PREFIX + person)
         return len(gone)
 
+    def _people(self) -> list[str]:
+        return [key[len(PREFIX) :] for key in self._store.keys() if key.startswith(PREFIX)]  # noqa: SIM118
+
+    def _state(self, person: str) -> dict[str, Any] | None:
+        """The person's state to read or change: cached, else a copy of the stored one."""
+        if self._cache is not None:
+            return self._cache.get(person)
+        stored = self._store.get(PREFIX + person)
+        return None if stored is None else _copy(stored)
+
     def __len__(self) -> int:
-        return len(self._cache)
+        return len(self._cache) if self._cache is not None else len(self._people())
 
 
 def _copy(state: Any) -> dict[str, Any]:

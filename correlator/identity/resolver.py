@@ -3,8 +3,9 @@
 The engine calls :meth:`Identity.observe` once per event (learn, then resolve) and
 :meth:`Identity.attribute` per rule predicate. Everything learned lives in the ``Store``
 (plain JSON), mirrored in memory for the hot path; a new ``Identity`` over the same store
-answers the same. The directory can be swapped with :meth:`Identity.reload` without losing
-what was learned.
+answers the same. When several processes share the store (workers over a global table),
+``mirror=False`` reads it on every lookup, so what one learns the others see at once. The
+directory can be swapped with :meth:`Identity.reload` without losing what was learned.
 """
 
 from __future__ import annotations
@@ -53,12 +54,13 @@ class Identity:
         presence_ttl: timedelta = timedelta(hours=16),
         *,
         limits: BindingLimits | None = None,
+        mirror: bool = True,
     ) -> None:
         self.stats = IdentityStats()
         self.index = _build(directory)
         self.store: Store = store if store is not None else DictStore()
-        self.bindings = Bindings(self.store, limits or BindingLimits())
-        self.presence = Presence(self.store, presence_ttl)
+        self.bindings = Bindings(self.store, limits or BindingLimits(), mirror=mirror)
+        self.presence = Presence(self.store, presence_ttl, mirror=mirror)
         self._resolver = Resolver(self.index, self.bindings)
         self._attributes = Attributes(self)
         self._newest = float("-inf")
