@@ -36,6 +36,7 @@ from correlator.runtime.app import ROCKSDICT, raw_topic
 from correlator.runtime.control import Follower, Published
 from correlator.runtime.metrics import RuntimeMetrics
 from correlator.runtime.routing import Router, route_key, split_key
+from correlator.runtime.sharedstore import SharedStore
 from correlator.runtime.tablestore import TableStore
 from correlator.runtime.topics import DOMAINS, event_topic
 from correlator.settings import Settings
@@ -71,7 +72,14 @@ class Pipeline:
         self.dlq = raw_topic(app, settings.topic("dlq"))
         parts = settings.partitions
         self.state = app.Table("engine", partitions=parts, options=ROCKSDICT)
-        self.identity_state = app.GlobalTable("identity", partitions=parts, options=ROCKSDICT)
+        # Identity state: every worker holds all of it, live (see .sharedstore); the table only
+        # carries the changes, rebuilt in memory from its changelog on start.
+        self.identity_store = SharedStore()
+        self.identity_state = app.GlobalTable(
+            "identity", partitions=parts, store="memory://",
+            on_changelog_event=self.identity_store.on_changelog_event,
+        )  # fmt: skip
+        self.identity_store.table = self.identity_state
         self.published = Published()
         self.caught_up = asyncio.Event()
         self._version = -1
@@ -98,7 +106,7 @@ class Pipeline:
         if self._identity is None or self._router is None or stale:
             directory = self.published.directory or Directory()
             if self._identity is None:
-                self._identity = Identity(directory, TableStore(self.identity_state))
+                self._identity = Identity(directory, self.identity_store, mirror=False)
             elif directory is not self._identity.directory:
                 self._identity.reload(directory)
             self._router = Router(self.published.rules.values(), self._identity)
@@ -133,6 +141,8 @@ class Pipeline:
                 self.metrics.events_in.labels(message.topic, event.domain).inc()
                 identity, router = self._current()
                 event = identity.observe(event)
+                for unresolved in event.resolved.unresolved if event.resolved else ():
+                    self.metrics.unresolved.labels(unresolved.partition(":")[0]).inc()
                 if self._newest is None or event.time > self._newest:
                     self._newest = event.time
                 routes = router.routes(event)
