@@ -34,6 +34,7 @@ from correlator.model import Alert, Event
 from correlator.model.deadletter import DeadLetter
 from correlator.runtime.app import ROCKSDICT, raw_topic
 from correlator.runtime.control import Follower, Published
+from correlator.runtime.gauges import INTERVAL, Gauges
 from correlator.runtime.metrics import RuntimeMetrics
 from correlator.runtime.routing import Router, route_key, split_key
 from correlator.runtime.sharedstore import SharedStore
@@ -89,6 +90,8 @@ class Pipeline:
         self._newest: datetime | None = None
         self._ticked: datetime | None = None
         self._invalid: list[tuple[str, bytes, str]] = []
+        self.newest_at: dict[int, datetime] = {}
+        """Newest event time per ``correlate`` partition (for the watermark lag gauge)."""
 
     # -- rules, directory and identity ---------------------------------------------------
 
@@ -125,6 +128,10 @@ class Pipeline:
             engine = Engine(rules, store, _Resolved(identity), self.lateness)
             self._engines[(partition, by)] = engine
         return engine
+
+    def engines(self) -> list[tuple[int, Engine]]:
+        """The live engines, each with its partition."""
+        return [(partition, engine) for (partition, _), engine in self._engines.items()]
 
     async def revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Partitions moved: drop engines; they are rebuilt from the table when needed."""
@@ -167,6 +174,8 @@ class Pipeline:
                 if engine is None:
                     continue  # the rules of this key kind were removed since
                 event = serde.decode_model(Event, record.value)
+                if partition not in self.newest_at or event.time > self.newest_at[partition]:
+                    self.newest_at[partition] = event.time
                 result = engine.process(event)
                 await self._emit(result.alerts)
                 if result.late and self._reports_late(event, by):
@@ -241,5 +250,9 @@ def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipel
     app.agent(pipeline.correlate_topic, name="correlate", concurrency=1)(pipeline.correlate)
     app.timer(settings.tick_interval, name="tick")(pipeline.tick)
     app.task(pipeline.follow)
+    tables = {"engine": pipeline.state, "identity": pipeline.identity_state}
+    inputs = {settings.topic("correlate"), *(event_topic(settings, d) for d in DOMAINS)}
+    gauges = Gauges(app, metrics, tables, inputs, pipeline.engines, pipeline.newest_at)
+    app.timer(INTERVAL, name="gauges")(gauges.sample)
     app.on_partitions_revoked.connect(pipeline.revoked)  # type: ignore[arg-type]  # faust's stub wants a keyword-only 'signal'; Faust passes it as **kwargs
     return pipeline
