@@ -86,6 +86,9 @@ class Engine:
         self._index: dict[tuple[str, str], Candidates] = {}
         self._heap: list[tuple[int, str]] = []
         self._due: dict[str, int] = {}
+        self._filed: dict[str, set[tuple[str, int]]] = {}
+        """(event id, step) of each key's pending hits: the duplicate check without a scan.
+        Built from the store on a key's first hit, kept in step with ``p`` after that."""
         self._max = NEVER
         self._wm = NEVER
         self._saved_wm = NEVER
@@ -145,10 +148,14 @@ class Engine:
         name = f"{rule.id}|{key}"
         state: State = self._store.get(name) or {}
         pending: list[Hit] = state.setdefault("p", [])
+        filed = self._filed.get(name)
+        if filed is None:
+            filed = self._filed[name] = {(h[ID], h[STEP]) for h in pending}
         added = False
         for step in steps:
-            if any(h[ID] == event.id and h[STEP] == step.index for h in pending):
+            if (event.id, step.index) in filed:
                 continue
+            filed.add((event.id, step.index))
             caps = {path: fields.plain(get(event)) for path, get in step.captures} or None
             pending.append([time, step.rank, event.id, step.index, caps, doc])
             added = True
@@ -181,6 +188,7 @@ class Engine:
         """Run the machine of one (rule, key) over its events now behind the watermark."""
         state: State | None = self._store.get(name)
         if state is None:
+            self._filed.pop(name, None)
             return
         rule_id, _, key = name.partition("|")
         rule = self._by_id[rule_id]
@@ -204,17 +212,24 @@ class Engine:
             machine.expire(state, hit[T], fire)
             machine.hit(state, hit, fire)
             cut += 1
+        filed = self._filed.get(name)
         if cut < len(pending):
             state["p"] = pending[cut:]
+            if filed is not None:
+                filed.difference_update((h[ID], h[STEP]) for h in pending[:cut])
+        elif filed is not None:
+            del self._filed[name]
         machine.expire(state, wm, fire)
-        self._save(rule, name, state)
+        self._save(rule, name, state, pending[cut][T] if cut < len(pending) else None)
 
-    def _save(self, rule: CompiledRule, name: str, state: State) -> None:
-        """Write the state back with its next timer, or delete it when it holds nothing."""
+    def _save(self, rule: CompiledRule, name: str, state: State, first: int | None) -> None:
+        """Write the state back with its next timer, or delete it when it holds nothing.
+
+        ``first`` is the time of the earliest pending hit (the list is sorted by then)."""
         if state.get("su", END) < self._wm:
             state.pop("su")
             state.pop("sc", None)
-        due = _next_due(rule, state)
+        due = _next_due(rule, state, first)
         if due is None:
             self._store.delete(name)
             return
@@ -253,16 +268,17 @@ class Engine:
                 self._saved_wm = self._wm
                 continue
             rule = self._by_id.get(name.partition("|")[0])
-            due = None if rule is None or value is None else _next_due(rule, value)
+            pending = value.get("p") if isinstance(value, dict) else None
+            first = min(h[T] for h in pending) if pending else None
+            due = None if rule is None or value is None else _next_due(rule, value, first)
             if due is None:
                 self._store.delete(name)
             else:
                 self._schedule(name, due)
 
 
-def _next_due(rule: CompiledRule, state: State) -> int | None:
-    times = [t for t in (rule.machine.due(state), state.get("su")) if t is not None]
-    pending = state.get("p")
-    if pending:
-        times.append(min(h[T] for h in pending))
+def _next_due(rule: CompiledRule, state: State, first: int | None) -> int | None:
+    """The next timer of a key: its machine's, its suppression's end, or ``first`` (the
+    earliest pending hit's time, which the caller knows)."""
+    times = [t for t in (rule.machine.due(state), state.get("su"), first) if t is not None]
     return min(times) if times else None
