@@ -182,11 +182,14 @@ class SequenceMachine:
         return all(t.test(caps.get(t.path), None, lookup) for t in tests)
 
     def expire(self, state: State, now: int, fire: Fire) -> None:
+        # Called before every released hit: the common case (nothing has expired) is
+        # checked first without building new lists.
+        window = self.window
         runs = state.get("r")
-        if runs:
+        if runs and any(run[0] + window < now for run in runs):
             kept = []
             for run in runs:
-                deadline = run[0] + self.window
+                deadline = run[0] + window
                 if deadline >= now:
                     kept.append(run)
                 elif run[1] == self.present:
@@ -194,14 +197,14 @@ class SequenceMachine:
             _put(state, "r", kept)
         recent = state.get("n")
         if recent:
-            _put(state, "n", [n for n in recent if self._keep_absent(n, now)])
+            role = self.role
+            lead = now - window
+            kept = [n for n in recent if n[T] >= (lead if role[n[STEP]][1] == 0 else now)]
+            if len(kept) != len(recent):
+                _put(state, "n", kept)
         acc = state.get("a")
-        if acc:
-            _put(state, "a", [h for h in acc if h[T] + self.window >= now])
-
-    def _keep_absent(self, hit: Hit, now: int) -> bool:
-        leading = self.role[hit[STEP]][1] == 0
-        return bool(hit[T] + self.window >= now if leading else hit[T] >= now)
+        if acc and acc[0][T] + window < now:
+            _put(state, "a", [h for h in acc if h[T] + window >= now])
 
     def due(self, state: State) -> int | None:
         window, role, best = self.window, self.role, None
