@@ -108,8 +108,9 @@ def test_kill_9_and_restart_gives_the_alerts_of_a_fault_free_run(
 
 @pytest.mark.xfail(
     strict=False,
-    reason="known defect: after one of two workers is killed, the survivor sometimes never "
-    "resumes one inherited events partition (seen on a loaded 2-core machine; cause not found)",
+    reason="known defect: after a rebalance (a second worker joining, or one killed) one "
+    "events partition is sometimes never committed again by its new owner (the worker stays "
+    "up, other partitions advance); seen under CPU load; cause not found",
 )
 def test_two_workers_share_the_partitions_and_survive_losing_one(
     kafka_settings: Settings, tmp_path: Path
