@@ -11,6 +11,11 @@ from correlator.model.event import UtcDatetime
 from correlator.text import raw_text
 
 
+def kafka_position(topic: str, partition: int, offset: int) -> str:
+    """Where a Kafka record was read, as dead letters and logs write it: ``topic[p]@offset``."""
+    return f"{topic}[{partition}]@{offset}"
+
+
 class DeadLetter(BaseModel):
     """Everything needed to understand and replay a record that could not be processed."""
 

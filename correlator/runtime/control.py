@@ -17,7 +17,6 @@ import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -29,6 +28,8 @@ from correlator.core.rules.errors import RuleError, loc_text
 from correlator.core.rules.loader import RuleFile
 from correlator.core.rules.model import Rule
 from correlator.identity.directory import Directory
+from correlator.model.deadletter import kafka_position
+from correlator.runtime.security import aiokafka_options
 from correlator.settings import Settings
 
 DIRECTORY_KEY = b"directory"
@@ -125,7 +126,7 @@ class Follower:
             bootstrap_servers=self._settings.bootstrap_servers,
             group_id=None,
             enable_auto_commit=False,
-            **_security(self._settings),
+            **aiokafka_options(self._settings),
         )
         await consumer.start()
         try:
@@ -137,7 +138,7 @@ class Follower:
                 batch = await consumer.getmany(timeout_ms=int(interval * 1000))
                 for tp, records in batch.items():
                     for r in records:
-                        where = f"{tp.topic}[{tp.partition}]@{r.offset}"
+                        where = kafka_position(tp.topic, tp.partition, r.offset)
                         is_dir = tp.topic == self._topics[1]
                         self.published.apply(is_dir, where, r.key, r.value, self._on_invalid)
                 if not caught_up.is_set() and await _at_end(consumer, ends):
@@ -158,7 +159,7 @@ def publish(settings: Settings, topic: str, records: Iterable[tuple[bytes, bytes
 
     async def run() -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, acks="all", **_security(settings)
+            bootstrap_servers=settings.bootstrap_servers, acks="all", **aiokafka_options(settings)
         )
         await producer.start()
         try:
@@ -195,12 +196,3 @@ def directory_record(path: Path) -> tuple[bytes, bytes]:
 
     directory = load_directory(path)
     return DIRECTORY_KEY, serde.dumps(directory.model_dump(mode="json"))
-
-
-def _security(settings: Settings) -> dict[str, Any]:
-    """Kafka security options, when the security module exists."""
-    try:
-        from correlator.runtime.security import aiokafka_options
-    except ImportError:
-        return {}
-    return aiokafka_options(settings)

@@ -31,7 +31,7 @@ from correlator.core.engine import Engine
 from correlator.identity.directory import Directory
 from correlator.identity.resolver import Identity
 from correlator.model import Alert, Event
-from correlator.model.deadletter import DeadLetter
+from correlator.model.deadletter import DeadLetter, kafka_position
 from correlator.runtime.app import ROCKSDICT, raw_topic
 from correlator.runtime.control import Follower, Published
 from correlator.runtime.gauges import INTERVAL, Gauges
@@ -230,7 +230,7 @@ class Pipeline:
 
     async def _dead(self, record: Any, stage: str, exc: Exception) -> None:
         message = record.message
-        position = f"{message.topic}[{message.partition}]@{message.offset}"
+        position = kafka_position(message.topic, message.partition, message.offset)
         reason = f"{type(exc).__name__}: {exc}"
         await self._dead_raw(record.value, record.key, position, stage, reason, type(exc).__name__)
 

@@ -16,7 +16,7 @@ import faust
 
 from correlator import serde
 from correlator.model import Event
-from correlator.model.deadletter import DeadLetter
+from correlator.model.deadletter import DeadLetter, kafka_position
 from correlator.runtime.app import ROCKSDICT, raw_topic
 from correlator.runtime.topics import DOMAINS, event_topic
 from correlator.settings import Settings
@@ -36,7 +36,7 @@ def attach(app: faust.App, settings: Settings) -> None:
     async def count(stream: Any) -> None:
         async for record in stream.events():
             message = record.message
-            position = f"{message.topic}[{message.partition}]@{message.offset}"
+            position = kafka_position(message.topic, message.partition, message.offset)
             try:
                 event = serde.decode_model(Event, record.value)
                 key = record.key.decode() if record.key else event.domain

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
+from correlator.model.deadletter import kafka_position
 from correlator.runtime.security import aiokafka_options
 from correlator.settings import Settings
 from correlator_connectors.parsers.base import Parser
@@ -82,7 +83,8 @@ class KafkaRaw:
             if parser is None:
                 parser = self.partition_parsers[tp.partition] = self.parsers()
             raw = [
-                Record(r.value or b"", f"{tp.topic}[{tp.partition}]@{r.offset}") for r in records
+                Record(r.value or b"", kafka_position(tp.topic, tp.partition, r.offset))
+                for r in records
             ]
             await self.delivery.send(parser, raw, "kafka")
             offsets[tp] = records[-1].offset + 1
