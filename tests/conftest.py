@@ -13,8 +13,15 @@ from correlator.localbroker import LocalBroker
 from correlator.settings import Settings
 
 TEST_BROKER_PORT = int(os.environ.get("CORRELATOR_TEST_BROKER_PORT", "19292"))
-TEST_STATE_DIR = Path(__file__).resolve().parent.parent / ".state" / "test"
-"""Where the test broker keeps its data; ``make test`` stops a broker left here by a crash."""
+TEST_STATE_DIR = (
+    Path(__file__).resolve().parent.parent
+    / ".state"
+    / ("test" if TEST_BROKER_PORT == 19292 else f"test-{TEST_BROKER_PORT}")
+)
+"""Where the test broker keeps its data; ``make test`` stops a broker left here by a crash.
+
+A session on another port (``CORRELATOR_TEST_BROKER_PORT``) gets its own directory, so two
+test sessions on one machine do not share a broker."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
