@@ -6,10 +6,11 @@ import time.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -82,6 +83,16 @@ class Settings(BaseSettings):
     )
     tick_interval: float = Field(
         default=1.0, gt=0, description="Worker: seconds between watermark ticks to partitions."
+    )
+    event_earliest: AwareDatetime = Field(
+        default=datetime(2000, 1, 1, tzinfo=UTC),
+        description="Events dated before this are rejected (zeroed clocks); ISO 8601 with zone.",
+    )
+    event_max_ahead: str = Field(
+        default="1d",
+        pattern=r"^(\d+(ms|s|m|h|d))+$",
+        description="Events dated further ahead than this (of ingest, or worker clock) are "
+        "rejected.",
     )
     connector_max_record_bytes: int = Field(
         default=256 * 1024,

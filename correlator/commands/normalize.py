@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from correlator import serde
 from correlator.errors import ConfigError
+from correlator.model.eventtime import time_bounds
 from correlator.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             f"--tz {args.tz!r}: unknown time zone (use e.g. UTC, Europe/Paris)"
         ) from exc
     ingest = _ingest_time(args.ingest_time)
+    bounds = time_bounds(settings)
     rejects_out = args.rejects.open("wb") if args.rejects else sys.stderr.buffer
     out = sys.stdout.buffer
     rejected = 0
@@ -87,6 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     position=f"{label}:{frame.offset}",
                     default_tz=zone,
                     max_record_bytes=args.max_record_bytes,
+                    time_bounds=bounds,
                 )
                 result = parser.parse(frame.data, ctx)
                 if isinstance(result, Reject):

@@ -35,15 +35,20 @@ from typing import Any, Literal, Protocol
 from pydantic import ValidationError
 
 from correlator.model.event import Event, Source, event_id
+from correlator.model.eventtime import TimeBounds
 from correlator_connectors.parsers.framing import Framer, LineFramer
 
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
 """Records larger than this (1 MiB) are rejected unparsed."""
 
-RejectKind = Literal["malformed", "unsupported", "oversize"]
+DEFAULT_TIME_BOUNDS = TimeBounds()
+"""Not before 2000, not more than a day past the ingest time."""
+
+RejectKind = Literal["malformed", "unsupported", "oversize", "time"]
 """``malformed``: not valid for the format. ``unsupported``: valid, but a record type we do
 not map (Suricata ``stats``, PAN-OS ``CONFIG``): count it rather than alarm on it.
-``oversize``: above the record size cap."""
+``oversize``: above the record size cap. ``time``: its event time is outside the
+plausible bounds (see :mod:`correlator.model.eventtime`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,9 @@ class ParseContext:
     default_tz: tzinfo = UTC
     """Zone for timestamps that carry none (BSD syslog, PAN-OS CSV, NXLog ``EventTime``)."""
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+    time_bounds: TimeBounds = DEFAULT_TIME_BOUNDS
+    """Event times before ``earliest`` or further than ``ahead`` past ``ingest_time`` are
+    rejected (kind ``time``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +172,9 @@ class BaseParser:
             when = draft.pop("time")
             if when.tzinfo is None:
                 when = when.replace(tzinfo=ctx.default_tz)
+            problem = ctx.time_bounds.problem(when, ctx.ingest_time)
+            if problem is not None:
+                raise RecordError(problem, "time")
             attrs = draft.pop("attrs", None) or {}
             if encoding != "utf-8":
                 attrs["raw_encoding"] = encoding

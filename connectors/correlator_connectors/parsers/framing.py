@@ -13,7 +13,8 @@ command can report line numbers.
   LF, detected per record (syslog over TCP).
 
 A record longer than the cap is not buffered without bound: the framer emits its first
-``cap + 1`` bytes (which the parser then rejects as oversize) and drops the rest of it.
+``cap + 1`` bytes (which the parser then rejects as oversize) and drops the rest of it (to
+the end of its line, or of its XML root element), so its tail never passes for records.
 """
 
 from __future__ import annotations
@@ -115,35 +116,64 @@ class XmlDocumentFramer:
         self._buffer = bytearray()
         self._offset = 0
         self._line = 1
+        self._skipping: bytes | None = None  # end tag of an oversize document being dropped
 
     def feed(self, chunk: bytes) -> list[Frame]:
         self._buffer += chunk
         frames: list[Frame] = []
-        while True:
+        while self._skip_oversize():
             end = self._document_end()
             if end is None:
                 break
             self._take(frames, end)
-        if len(self._buffer) > self._cap:
+        if self._skipping is None and len(self._buffer) > self._cap:
+            root = self._root()
+            end_tag = None if root is None else b"</" + bytes(root.group(1))
             self._take(frames, len(self._buffer), limit=self._cap + 1)
+            self._skipping = end_tag
         return frames
 
     def flush(self) -> list[Frame]:
         frames: list[Frame] = []
-        if self._buffer:
+        if self._buffer and self._skipping is None:
             self._take(frames, len(self._buffer))
+        self._drop(len(self._buffer))
+        self._skipping = None
         return frames
 
-    def _document_end(self) -> int | None:
+    def _skip_oversize(self) -> bool:
+        """Drop the rest of an oversize document up to its end tag; False while it goes on
+        (the last few bytes are kept, an end tag may be split across chunks)."""
+        if self._skipping is None:
+            return True
+        close = self._buffer.find(self._skipping)
+        gt = self._buffer.find(b">", close) if close >= 0 else -1
+        if gt < 0:
+            self._drop(max(0, len(self._buffer) - len(self._skipping)))
+            return False
+        self._drop(gt + 1)
+        self._skipping = None
+        return True
+
+    def _drop(self, count: int) -> None:
+        self._line += self._buffer.count(b"\n", 0, count)
+        self._offset += count
+        del self._buffer[:count]
+
+    def _root(self) -> re.Match[bytes] | None:
+        """The first start tag that is not the ``<?xml`` declaration."""
         search_from = 0
         while True:
             match = _START_TAG.search(self._buffer, search_from)
-            if match is None:
-                return None
-            name = match.group(1)
-            if name.lower() not in (b"xml",):
-                break
+            if match is None or match.group(1).lower() != b"xml":
+                return match
             search_from = match.end()
+
+    def _document_end(self) -> int | None:
+        match = self._root()
+        if match is None:
+            return None
+        name = match.group(1)
         close = self._buffer.find(b"</" + name, match.end())
         if close >= 0:
             gt = self._buffer.find(b">", close)

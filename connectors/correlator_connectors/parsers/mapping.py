@@ -185,13 +185,20 @@ class MappingParser(BaseParser):
 
     def _row(self, raw: bytes) -> dict[str, Any] | None:
         line = raw.decode("utf-8-sig", "replace").rstrip("\r\n")
-        values = [
-            v.strip()
-            for v in next(
-                csv.reader([line], delimiter=self.mapping.csv.delimiter, skipinitialspace=True), []
-            )
-        ]
+        reader = csv.reader([line], delimiter=self.mapping.csv.delimiter, skipinitialspace=True)
+        try:
+            values = [v.strip() for v in next(reader, [])]
+        except csv.Error as exc:
+            raise RecordError(f"not a CSV row: {exc}") from exc
         if self._columns is None:
+            missing = [c for c in self._needed() if c not in values]
+            if missing:  # garbage before the header must not become the header
+                raise RecordError(
+                    f"expected the header row first, naming {', '.join(map(repr, missing))} "
+                    f"(mapping {self.name!r}); this row names none of them"
+                    if len(missing) == len(self._needed())
+                    else f"header row lacks {', '.join(map(repr, missing))} (mapping {self.name!r})"
+                )
             self._columns = values
             return None
         if values == [c.strip() for c in self._columns]:
@@ -202,6 +209,13 @@ class MappingParser(BaseParser):
                 f"({', '.join(self._columns)})"
             )
         return dict(zip((c.strip() for c in self._columns), values, strict=True))
+
+    def _needed(self) -> list[str]:
+        """Columns a header must name: the time column and the activity column."""
+        activity = self.mapping.activity
+        field = activity if isinstance(activity, str) else getattr(activity, "field", None)
+        names = [self.mapping.time.field] + ([field] if field and "{" not in field else [])
+        return list(dict.fromkeys(names))
 
     def _draft(self, record: dict[str, Any], ctx: ParseContext) -> Draft:
         activity = _resolve(self.mapping.activity, record)

@@ -30,6 +30,7 @@ from correlator import serde
 from correlator.errors import CorrelatorError
 from correlator.model.deadletter import DeadLetter
 from correlator.model.event import Event
+from correlator.model.eventtime import time_bounds
 from correlator.runtime.security import aiokafka_options
 from correlator.runtime.topics import event_topic
 from correlator.settings import Settings
@@ -91,6 +92,7 @@ class Intake:
         self.connector = connector
         self.format = format_name
         self.dlq = settings.topic("dlq")
+        self.bounds = time_bounds(settings)
 
     def convert(self, parser: Parser, records: Sequence[Record], now: datetime) -> Outcome:
         outcome = Outcome()
@@ -101,6 +103,7 @@ class Intake:
                 position=record.position,
                 host=record.host,
                 max_record_bytes=self.settings.connector_max_record_bytes,
+                time_bounds=self.bounds,
             )
             result = parser.parse(record.data, ctx)
             if isinstance(result, Reject):
