@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 TEST_BROKER := CORRELATOR_STATE_DIR=.state/test CORRELATOR_BROKER_PORT=19292 CORRELATOR_BROKER_CONTROLLER_PORT=19293
+SECURE_TEST_BROKER := CORRELATOR_STATE_DIR=.state/test-secure-19302 CORRELATOR_BROKER_PORT=19302 CORRELATOR_BROKER_CONTROLLER_PORT=19303
 
 .PHONY: install lint test demo broker-stop clean
 
@@ -24,11 +25,14 @@ lint: install
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy --strict correlator connectors/correlator_connectors
 
-# The test session starts its own broker (port 19292, data in .state/test) and stops it;
-# the stop after pytest only matters when a crashed run left one behind.
+# The test session starts its own brokers (port 19292, data in .state/test; the SASL_SSL one on
+# 19302, data in .state/test-secure-19302) and stops them; the stops after pytest only matter
+# when a crashed run left one behind.
 test: lint
 	$(BIN)/correlator broker fetch
-	$(BIN)/pytest; status=$$?; $(TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
+	$(BIN)/pytest; status=$$?; \
+	$(TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; \
+	$(SECURE_TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
 
 demo: install
 	$(BIN)/correlator demo
@@ -36,6 +40,7 @@ demo: install
 broker-stop:
 	$(BIN)/correlator broker stop
 	$(TEST_BROKER) $(BIN)/correlator broker stop
+	$(SECURE_TEST_BROKER) $(BIN)/correlator broker stop
 
 clean: broker-stop
 	rm -rf .state .mypy_cache .ruff_cache .pytest_cache .hypothesis

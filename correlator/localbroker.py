@@ -5,6 +5,14 @@ repository (``<cache_dir>/kafka-<version>/libs``), so a second start needs no ne
 broker's data, generated configuration, pid file and log live in ``<state_dir>/broker``. It
 listens on loopback only.
 
+Secured (``secure=True``, ``CORRELATOR_BROKER_SECURE``, ``correlator broker start --secure``),
+its client listener is SASL_SSL: SCRAM-SHA-256 and -512, with the user
+``CORRELATOR_KAFKA_USERNAME``/``CORRELATOR_KAFKA_PASSWORD`` created when the storage is formatted,
+and TLS with a certificate for ``localhost`` signed by a CA generated in
+``<state_dir>/broker/tls`` (:mod:`correlator.brokertls`). The KRaft controller listener then
+requires mutual TLS with that CA, so no port of the broker accepts an unauthenticated client.
+Storage formatted in one mode is not reused in the other: ``reset`` first.
+
 Lifecycle: :meth:`LocalBroker.start` fetches if needed, formats the storage once, starts the
 JVM in its own process group and waits until the broker answers a Kafka ApiVersions request;
 :meth:`LocalBroker.stop` sends SIGTERM (a controlled shutdown) and SIGKILL after a grace period.
@@ -14,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -24,12 +34,15 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from correlator.brokertls import HOSTNAME, BrokerTls, check_username, scram_credential
 from correlator.errors import BrokerError
 from correlator.settings import Settings
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy" / "kafka"
 
 _API_VERSIONS_KEY = 18
+_BROKER_USER = "correlator-broker"
+"""The broker's own SCRAM user (inter-broker listener); its password is generated."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,8 @@ class BrokerStatus:
 class LocalBroker:
     """Fetch, format, start, stop and report on the local broker described by settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, secure: bool | None = None) -> None:
+        self.secure = settings.broker_secure if secure is None else secure
         self.version = settings.kafka_version
         self.port = settings.broker_port
         self.controller_port = settings.broker_controller_port
@@ -61,7 +75,12 @@ class LocalBroker:
         self.data = self.home / "data"
         self.pid_file = self.home / "broker.pid"
         self.log_file = self.home / "broker.log"
-        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.mode_file = self.home / "listener"
+        self.tls = BrokerTls(self.home / "tls")
+        # TLS clients check the name in the certificate, which holds "localhost" only.
+        self.bootstrap = f"{HOSTNAME if self.secure else '127.0.0.1'}:{self.port}"
+        self._username = settings.kafka_username
+        self._password = settings.kafka_password
         # The JVM outlives this object when started from the CLI; when the same object stops
         # it (tests, the demo), we reap it through this handle.
         self._process: subprocess.Popen[bytes] | None = None
@@ -110,12 +129,8 @@ class LocalBroker:
         lines = [
             "process.roles=broker,controller",
             "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            *(self._secure_listeners() if self.secure else self._plain_listeners()),
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
             f"log.dirs={self.data}",
             "num.partitions=1",
             "auto.create.topics.enable=false",
@@ -131,8 +146,62 @@ class LocalBroker:
             "num.network.threads=2",
             "num.io.threads=4",
         ]
+        # The secured configuration holds the broker's own SCRAM password.
+        config.touch(mode=0o600, exist_ok=True)
+        config.chmod(0o600)
         config.write_text("\n".join(lines) + "\n")
         return config
+
+    def _plain_listeners(self) -> list[str]:
+        port, controller = self.port, self.controller_port
+        return [
+            f"controller.quorum.voters=1@127.0.0.1:{controller}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+        ]
+
+    def _secure_listeners(self) -> list[str]:
+        port, controller = self.port, self.controller_port
+        login = "org.apache.kafka.common.security.scram.ScramLoginModule required"
+        jaas = f'{login} username="{_BROKER_USER}" password="{self._broker_password()}";'
+        return [
+            f"controller.quorum.voters=1@{HOSTNAME}:{controller}",
+            f"listeners=SASL_SSL://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+            f"advertised.listeners=SASL_SSL://{HOSTNAME}:{port}",
+            "listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL",
+            "inter.broker.listener.name=SASL_SSL",
+            "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+            f"listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config={jaas}",
+            f"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={jaas}",
+            "listener.name.controller.ssl.client.auth=required",
+            "ssl.keystore.type=PEM",
+            f"ssl.keystore.location={self.tls.keystore}",
+            "ssl.truststore.type=PEM",
+            f"ssl.truststore.location={self.tls.ca}",
+            "ssl.endpoint.identification.algorithm=https",
+            "ssl.enabled.protocols=TLSv1.3,TLSv1.2",
+        ]
+
+    def _broker_password(self) -> str:
+        """The broker's own SCRAM password: generated once, kept beside its certificate."""
+        path = self.tls.directory / "broker-scram-password"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(24))
+        return path.read_text().strip()
+
+    def _client_credentials(self) -> tuple[str, str]:
+        password = self._password.get_secret_value() if self._password else ""
+        if not self._username or not password:
+            raise BrokerError(
+                "a secured local broker creates its SCRAM user from the settings: set "
+                "CORRELATOR_KAFKA_USERNAME and CORRELATOR_KAFKA_PASSWORD"
+            )
+        check_username(self._username)
+        return self._username, password
 
     def _java(self, main: str, *args: str, heap: str = "256m") -> list[str]:
         java = shutil.which("java")
@@ -145,17 +214,50 @@ class LocalBroker:
             "-cp", f"{self.libs}/*", main, *args,
         ]  # fmt: skip
 
+    def _mode(self) -> str:
+        return "SASL_SSL" if self.secure else "PLAINTEXT"
+
     def _format(self, config: Path) -> None:
         if (self.data / "meta.properties").exists():
+            formatted = self._formatted_mode()
+            if formatted != self._mode():
+                raise BrokerError(
+                    f"the broker storage in {self.data} was formatted for a {formatted} "
+                    f"listener, not {self._mode()}: run 'correlator broker reset' (deletes "
+                    "its data), then start again"
+                )
             return
         self.data.mkdir(parents=True, exist_ok=True)
         cluster_id = _kafka_uuid()
+        users: list[str] = []
+        if self.secure:
+            username, password = self._client_credentials()
+            for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):
+                users += ["--add-scram", scram_credential(mechanism, username, password)]
+                users += [
+                    "--add-scram",
+                    scram_credential(mechanism, _BROKER_USER, self._broker_password()),
+                ]
         command = self._java(
-            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)
+            "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), *users
         )
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise BrokerError(f"formatting KRaft storage in {self.data} failed:\n{result.stderr}")
+        self.mode_file.write_text(self._mode() + "\n")
+
+    def _formatted_mode(self) -> str:
+        """The listener the storage was formatted for (storage from before modes: PLAINTEXT)."""
+        try:
+            return self.mode_file.read_text().strip() or "PLAINTEXT"
+        except FileNotFoundError:
+            return "PLAINTEXT"
+
+    def _probe_context(self) -> ssl.SSLContext | None:
+        """TLS for the readiness probe of a secured broker (verifying its certificate)."""
+        if not self.secure:
+            return None
+        return ssl.create_default_context(cafile=str(self.tls.ca))
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -180,12 +282,15 @@ class LocalBroker:
         """Start the broker (if not running) and wait until it answers."""
         if self.pid() is not None:
             return self.status()
-        if _answers(self.bootstrap, 0.5):
+        if _port_open(self.port):
             raise BrokerError(
                 f"port {self.port} is already in use by another process: stop it or set "
                 "CORRELATOR_BROKER_PORT to a free port"
             )
         self.fetch()
+        if self.secure:
+            self._client_credentials()
+            self.tls.ensure()
         config = self._write_config()
         self._format(config)
         log = self.log_file.open("ab")
@@ -205,7 +310,7 @@ class LocalBroker:
                     f"the broker exited with code {process.returncode} during start-up; "
                     f"see {self.log_file}:\n{_tail(self.log_file)}"
                 )
-            if _answers(self.bootstrap, 1.0):
+            if _answers(self.bootstrap, 1.0, self._probe_context()):
                 return self.status()
             time.sleep(0.25)
         self.stop()
@@ -237,7 +342,7 @@ class LocalBroker:
             pid=pid,
             version=self.running_version() if pid is not None else None,
             bootstrap=self.bootstrap,
-            answering=pid is not None and _answers(self.bootstrap, 2.0),
+            answering=pid is not None and _answers(self.bootstrap, 2.0, self._probe_context()),
         )
 
     def reset(self) -> None:
@@ -245,6 +350,7 @@ class LocalBroker:
         if self.pid() is not None:
             raise BrokerError("stop the broker before deleting its data")
         shutil.rmtree(self.data, ignore_errors=True)
+        self.mode_file.unlink(missing_ok=True)
 
 
 def _kafka_uuid() -> str:
@@ -275,13 +381,28 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
-def _answers(bootstrap: str, timeout: float) -> bool:
-    """True when a Kafka broker at ``bootstrap`` answers an ApiVersions (v0) request."""
+def _port_open(port: int) -> bool:
+    """True when something accepts connections on ``127.0.0.1:port``."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _answers(bootstrap: str, timeout: float, context: ssl.SSLContext | None = None) -> bool:
+    """True when a Kafka broker at ``bootstrap`` answers an ApiVersions (v0) request.
+
+    With ``context``, over TLS (Kafka answers ApiVersions before SASL authentication).
+    """
     host, _, port = bootstrap.rpartition(":")
     client_id = b"correlator"
     body = struct.pack(">hhih", _API_VERSIONS_KEY, 0, 1, len(client_id)) + client_id
     try:
-        with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        with contextlib.ExitStack() as closing:
+            sock = closing.enter_context(socket.create_connection((host, int(port)), timeout))
+            if context is not None:
+                sock = closing.enter_context(context.wrap_socket(sock, server_hostname=host))
             sock.settimeout(timeout)
             sock.sendall(struct.pack(">i", len(body)) + body)
             header = _recv_exact(sock, 10)

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         default=19093, ge=1, le=65535, description="Local KRaft controller port."
     )
     broker_heap: str = Field(default="512m", description="JVM heap of the local broker.")
+    broker_secure: bool = Field(
+        default=False,
+        description="Local broker: SASL_SSL listener (SCRAM users from CORRELATOR_KAFKA_USERNAME"
+        "/PASSWORD, TLS with a generated CA) instead of PLAINTEXT.",
+    )
     kafka_version: str = Field(default="4.4.0", description="Kafka version the local broker runs.")
     partitions: int = Field(
         default=4, ge=1, description="Partitions of every topic Correlator creates."

@@ -16,6 +16,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from correlator.errors import BrokerError
 from correlator.model.event import Domain
+from correlator.runtime.connectivity import start_client
 from correlator.runtime.security import aiokafka_options
 from correlator.settings import Settings
 
@@ -61,7 +62,7 @@ async def _ensure(settings: Settings, specs: list[TopicSpec]) -> list[str]:
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings)
     )
-    await admin.start()
+    await start_client(admin, settings)
     try:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
@@ -103,7 +104,7 @@ def delete_topics(settings: Settings, prefix: str) -> int:
         admin = AIOKafkaAdminClient(
             bootstrap_servers=settings.bootstrap_servers, **aiokafka_options(settings)
         )
-        await admin.start()
+        await start_client(admin, settings)
         try:
             names = [t for t in await admin.list_topics() if t.startswith(prefix)]
             if names:

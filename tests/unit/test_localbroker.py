@@ -62,3 +62,49 @@ def test_fetch_without_maven_explains_what_to_install(
     broker = LocalBroker(Settings(state_dir=tmp_path, cache_dir=tmp_path / "cache"))
     with pytest.raises(BrokerError, match=r"Maven \(mvn\) is not on PATH"):
         broker.fetch()
+
+
+def secure_broker(tmp_path: Path, **fields: object) -> LocalBroker:
+    base: dict[str, object] = {"kafka_username": "alice", "kafka_password": "pencil-123"}
+    return LocalBroker(Settings(state_dir=tmp_path, **(base | fields)), secure=True)
+
+
+def test_a_secured_broker_is_reached_by_the_name_in_its_certificate(tmp_path: Path) -> None:
+    assert secure_broker(tmp_path, broker_port=19999).bootstrap == "localhost:19999"
+    assert LocalBroker(Settings(state_dir=tmp_path, broker_port=19999)).bootstrap == (
+        "127.0.0.1:19999"
+    )
+
+
+def test_the_secured_configuration_has_no_plaintext_port_and_no_client_password(
+    tmp_path: Path,
+) -> None:
+    broker = secure_broker(tmp_path)
+    broker.tls.ensure()
+    config = broker._write_config().read_text()
+    assert "PLAINTEXT" not in config
+    assert "listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:SSL" in config
+    assert "listener.name.controller.ssl.client.auth=required" in config
+    assert "pencil-123" not in config
+    assert (broker.home / "server.properties").stat().st_mode & 0o077 == 0
+
+
+def test_a_secured_broker_needs_the_scram_user_from_the_settings(tmp_path: Path) -> None:
+    broker = secure_broker(tmp_path, kafka_password=None)
+    with pytest.raises(BrokerError, match="set CORRELATOR_KAFKA_USERNAME and "
+                       "CORRELATOR_KAFKA_PASSWORD"):  # fmt: skip
+        broker._client_credentials()
+
+
+def test_storage_formatted_in_one_mode_is_not_reused_in_the_other(tmp_path: Path) -> None:
+    plain = LocalBroker(Settings(state_dir=tmp_path))
+    plain.data.mkdir(parents=True)
+    (plain.data / "meta.properties").write_text("formatted\n")
+    plain.mode_file.write_text("PLAINTEXT\n")
+    secure = secure_broker(tmp_path)
+    with pytest.raises(BrokerError, match="formatted for a PLAINTEXT listener, not SASL_SSL: "
+                       "run 'correlator broker reset'"):  # fmt: skip
+        secure._format(tmp_path / "server.properties")
+    plain._format(tmp_path / "server.properties")  # same mode: nothing to do
+    secure.reset()
+    assert not secure.mode_file.exists()
