@@ -62,6 +62,17 @@ def split_extension(extension: str) -> dict[str, str]:
     return pairs
 
 
+def unreadable(fields: dict[str, str], keys: tuple[str, ...]) -> None:
+    """A device time that is there but cannot be read rejects the record: falling back to
+    the ingest time would misplace the event without anyone noticing."""
+    given = [f"{key}={fields[key]!r}" for key in keys if text(fields.get(key))]
+    if given:
+        raise RecordError(
+            f"device time {', '.join(given)[:200]} is not a time "
+            "(epoch, 'MMM dd yyyy HH:mm:ss' or ISO 8601)"
+        )
+
+
 def _escaped(text_: str, pos: int) -> bool:
     """True when the character at ``pos`` is preceded by an odd number of backslashes."""
     count = 0
@@ -88,6 +99,8 @@ class CefParser(BaseParser):
             if device is not None:
                 device_field = key
                 break
+        if device is None:
+            unreadable(ext, ("rt", "start", "end"))
         when, time_source = event_time(device, device_field, syslog, ctx.ingest_time)
         attrs: dict[str, Any] = {
             "time_source": time_source,

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from correlator_connectors.parsers.base import BaseParser, Draft, ParseContext, RecordError
-from correlator_connectors.parsers.cef import split_extension, split_header
+from correlator_connectors.parsers.cef import split_extension, split_header, unreadable
 from correlator_connectors.parsers.fields import (
     DEVICE_TIME_FORMATS,
     device_time,
@@ -120,4 +120,7 @@ class LeefParser(BaseParser):
     def _time(attrs: dict[str, str], ctx: ParseContext) -> Any:
         pattern = attrs.get("devTimeFormat")
         formats = (java_format(pattern), *DEVICE_TIME_FORMATS) if pattern else DEVICE_TIME_FORMATS
-        return device_time(attrs.get("devTime"), ctx.default_tz, formats)
+        when = device_time(attrs.get("devTime"), ctx.default_tz, formats)
+        if when is None:
+            unreadable(attrs, ("devTime",))
+        return when

@@ -52,6 +52,8 @@ from correlator_connectors.parsers.framing import Framer, XmlDocumentFramer
 
 _PREFIX = re.compile(r"(^|/)[\w.-]+:")
 _TRUE = {"true", "1"}
+MAX_DEPTH = 64
+"""Deepest element nesting accepted in a document."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,8 @@ class OnvifParser(BaseParser):
             root = ET.fromstring(raw)
         except ET.ParseError as exc:
             raise RecordError(f"not well-formed XML: {exc}") from exc
+        if _deeper_than(root, MAX_DEPTH):
+            raise RecordError(f"XML nested deeper than {MAX_DEPTH} elements")
         notes = [_notification(el) for el in root.iter() if _local(el.tag) == "NotificationMessage"]
         if not notes:
             raise unsupported(f"no NotificationMessage in <{_local(root.tag)}>")
@@ -102,6 +106,17 @@ class OnvifParser(BaseParser):
             shown = "; ".join(dict.fromkeys(skipped))
             raise unsupported(f"no mapped ONVIF event: {shown[:400]}")
         return drafts
+
+
+def _deeper_than(root: ET.Element, limit: int) -> bool:
+    """True if any element is more than ``limit`` levels down (event documents are about
+    ten deep; a hundred thousand levels is an attack on whatever walks the tree next)."""
+    level = [root]
+    for _ in range(limit):
+        level = [child for element in level for child in element]
+        if not level:
+            return False
+    return True
 
 
 def _local(tag: Any) -> str:
