@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         default="127.0.0.1", description="Address the metrics endpoint binds (loopback default)."
     )
+    worker_web_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Worker: port of the Faust web server, on 127.0.0.1 only (0: a free port).",
+    )
     lateness: str = Field(
         default="2m",
         pattern=r"^(\d+(ms|s|m|h|d))+$",

@@ -2,20 +2,40 @@
 
 - at-least-once processing (exactly-once has open duplicate bugs in faust-streaming); alert
   ids are deterministic instead, so consumers drop repeats;
-- no Faust web server (it binds 0.0.0.0 and serves table contents); metrics are served by
-  prometheus_client on loopback instead;
+- the Faust web server binds 127.0.0.1 only, on ``CORRELATOR_WORKER_WEB_PORT`` (0, the default,
+  picks a free port, so several workers share a host), with every endpoint that shows state
+  switched off: ``/table`` (table contents), ``/router`` (which worker holds a key, and the
+  URLs of the others), ``/graph``, the statistics and ``/assignment/`` pages and
+  ``/performance/``. What is left answers ``/`` with ``{"status": "OK"}``. Metrics and health
+  are served by prometheus_client (:mod:`correlator.runtime.metrics`) instead;
 - tables on RocksDB through rocksdict, in ``<state_dir>/worker``;
 - every agent runs with ``concurrency=1`` (above 1, Faust can commit past in-flight records).
 """
 
 from __future__ import annotations
 
+import logging
+import socket
 from pathlib import Path
 
 import faust
 
 from correlator.runtime.security import faust_credentials
 from correlator.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEB_BIND = "127.0.0.1"
+"""The Faust web server's only address: it has no authentication."""
+
+WEB_OFF = {
+    "web_tables_enabled": False,
+    "web_router_enabled": False,
+    "web_graph_enabled": False,
+    "web_stats_enabled": False,
+    "web_metrics_enabled": False,
+}
+"""Faust's endpoints that expose state; each of them is off."""
 
 ROCKSDICT = {"driver": "rocksdict"}
 """Table options: the RocksDB driver faust-streaming ships for rocksdict."""
@@ -38,13 +58,28 @@ def build_app(settings: Settings, app_id: str) -> faust.App:
         consumer_auto_offset_reset="earliest",
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
-        web_enabled=False,
+        web_enabled=True,
+        web_bind=WEB_BIND,
+        web_host=WEB_BIND,
+        web_port=web_port(settings),
+        **WEB_OFF,
         autodiscover=False,
         table_standby_replicas=0,
         # A worker that dies without leaving (kill -9, lost host) hands its partitions over
         # after this long; Faust's 60 s default leaves them unprocessed for a minute.
         broker_session_timeout=10.0,
     )
+
+
+def web_port(settings: Settings) -> int:
+    """The configured port, or a free one on loopback (Faust itself does not take 0)."""
+    port = settings.worker_web_port
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((WEB_BIND, 0))
+            port = int(probe.getsockname()[1])
+    log.info("Faust web server on http://%s:%d/ (table and router endpoints off)", WEB_BIND, port)
+    return port
 
 
 def raw_topic(app: faust.App, *names: str) -> faust.TopicT:

@@ -1,0 +1,41 @@
+"""The Faust app's web server: loopback only, every state-exposing endpoint off."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from faust.web.base import BLUEPRINT_FLAGS
+
+from correlator.runtime.app import WEB_BIND, WEB_OFF, build_app
+from correlator.settings import Settings
+
+
+def test_the_web_server_binds_loopback_with_table_and_router_endpoints_off(
+    tmp_path: Path,
+) -> None:
+    app = build_app(Settings(state_dir=tmp_path, worker_web_port=16066), "web-test")
+    conf = app.conf
+    assert conf.web_enabled
+    assert (conf.web_bind, conf.web_port) == ("127.0.0.1", 16066)
+    assert not conf.web_tables_enabled
+    assert not conf.web_router_enabled
+    # Every built-in endpoint Faust can switch off is off: a new flag in a Faust upgrade shows
+    # up here.
+    assert set(WEB_OFF) == set(BLUEPRINT_FLAGS.values())
+    assert not any(getattr(conf, flag) for flag in BLUEPRINT_FLAGS.values())
+
+
+def test_port_0_picks_a_free_port_instead_of_fausts_fixed_default(tmp_path: Path) -> None:
+    """Faust's default (6066) would make the second worker on a host fail to start."""
+    taken = socket.socket()
+    taken.bind((WEB_BIND, 0))
+    taken.listen()
+    try:
+        settings = Settings(state_dir=tmp_path, worker_web_port=0)
+        port = build_app(settings, "web-test").conf.web_port
+        assert port not in (6066, taken.getsockname()[1])
+        with socket.socket() as probe:  # free: nothing holds it between choice and start
+            probe.bind((WEB_BIND, port))
+    finally:
+        taken.close()
