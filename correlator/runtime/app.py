@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import socket
 from pathlib import Path
+from typing import Any
 
 import faust
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 WEB_BIND = "127.0.0.1"
 """The Faust web server's only address: it has no authentication."""
 
-WEB_OFF = {
+WEB_OFF: dict[str, Any] = {  # Any: faust.App's keyword arguments have many types
     "web_tables_enabled": False,
     "web_router_enabled": False,
     "web_graph_enabled": False,
