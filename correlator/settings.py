@@ -117,6 +117,15 @@ class Settings(BaseSettings):
     connector_http_max_body_bytes: int = Field(
         default=8 << 20, ge=1024, description="Connectors: HTTP bodies above this get 413."
     )
+    connector_http_rate: float = Field(
+        default=20.0,
+        gt=0,
+        description="Connectors: HTTP requests per second each sender address may make "
+        "(above: 429 with Retry-After).",
+    )
+    connector_http_burst: int = Field(
+        default=40, ge=1, description="Connectors: HTTP requests a sender may make at once."
+    )
     connector_linger_ms: int = Field(
         default=5, ge=0, le=1000, description="Connectors: producer batching delay (ms)."
     )
