@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_BROKER := CORRELATOR_STATE_DIR=.state/test CORRELATOR_BROKER_PORT=19292 CORRELATOR_BROKER_CONTROLLER_PORT=19293
 SECURE_TEST_BROKER := CORRELATOR_STATE_DIR=.state/test-secure-19302 CORRELATOR_BROKER_PORT=19302 CORRELATOR_BROKER_CONTROLLER_PORT=19303
 
-.PHONY: install lint test demo broker-stop clean
+.PHONY: install lint test demo broker-stop clean soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: lint
 	$(BIN)/pytest; status=$$?; \
 	$(TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; \
 	$(SECURE_TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
+
+# Long runs: the tests marked 'fuzz' (every parser) with the 'soak' Hypothesis profile,
+# 20 000 inputs per test (see tests/fuzzing.py), and any test marked 'soak'. Tens of minutes.
+soak: install
+	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -p no:cacheprovider -m "soak or fuzz" tests
 
 demo: install
 	$(BIN)/correlator demo

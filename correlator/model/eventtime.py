@@ -19,12 +19,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from correlator.core.duration import format_us, parse_us
+from correlator.errors import DecodeError
 
 if TYPE_CHECKING:
     from correlator.settings import Settings
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 AHEAD = timedelta(days=1)
+
+
+class EventTimeError(DecodeError):
+    """An event whose time is outside the bounds (the worker dead-letters it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,9 @@ Two agents, each ``concurrency=1`` and thin (decode → core → produce → met
 
 Identity state (bindings, presence) lives in a global table: every worker holds all of it.
 Rules and the directory come from their topics (:mod:`.control`) and are swapped in while
-running. Any failure on a record sends it to ``dlq`` with the reason and its position.
+running. Any failure on a record sends it to ``dlq`` with the reason and its position; so
+does an event dated outside the time bounds (:mod:`correlator.model.eventtime`), which would
+otherwise drag the watermark to 2099 or hold windows open since 1970.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from correlator.identity.directory import Directory
 from correlator.identity.resolver import Identity
 from correlator.model import Alert, Event
 from correlator.model.deadletter import DeadLetter, kafka_position
+from correlator.model.eventtime import EventTimeError, time_bounds
 from correlator.runtime.app import ROCKSDICT, raw_topic
 from correlator.runtime.control import Follower, Published
 from correlator.runtime.gauges import INTERVAL, Gauges
@@ -68,6 +71,7 @@ class Pipeline:
         self.metrics = metrics
         self.lateness = timedelta(microseconds=parse_us(settings.lateness))
         self.correlate_topic = raw_topic(app, settings.topic("correlate"))
+        self.bounds = time_bounds(settings)
         self.alerts = raw_topic(app, settings.topic("alerts"))
         self.late = raw_topic(app, settings.topic("late"))
         self.dlq = raw_topic(app, settings.topic("dlq"))
@@ -146,6 +150,9 @@ class Pipeline:
             try:
                 event = serde.decode_model(Event, record.value)
                 self.metrics.events_in.labels(message.topic, event.domain).inc()
+                implausible = self.bounds.problem(event.time, datetime.now(UTC))
+                if implausible is not None:  # it would drag the watermark with it
+                    raise EventTimeError(implausible)
                 identity, router = self._current()
                 event = identity.observe(event)
                 for unresolved in event.resolved.unresolved if event.resolved else ():

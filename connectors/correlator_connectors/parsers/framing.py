@@ -122,7 +122,7 @@ class XmlDocumentFramer:
         self._buffer += chunk
         frames: list[Frame] = []
         while self._skip_oversize():
-            end = self._document_end()
+            end = self._junk_end() or self._document_end()
             if end is None:
                 break
             self._take(frames, end)
@@ -173,8 +173,11 @@ class XmlDocumentFramer:
         match = self._root()
         if match is None:
             return None
-        name = match.group(1)
+        name = bytes(match.group(1))
         close = self._buffer.find(b"</" + name, match.end())
+        following = self._next_document(match.end())
+        if following is not None and (close < 0 or following < close):
+            return following  # unclosed: it ends where the next one starts, alone
         if close >= 0:
             gt = self._buffer.find(b">", close)
             return None if gt < 0 else gt + 1
@@ -182,6 +185,24 @@ class XmlDocumentFramer:
         if gt > 0 and self._buffer[gt - 1 : gt] == b"/":
             return gt + 1
         return None
+
+    def _next_document(self, start: int) -> int | None:
+        """Where the next ``<?xml`` declaration begins, so that a broken document cannot
+        swallow the good one after it (documents without a declaration can't be told apart)."""
+        found = self._buffer.find(b"<?xml", start)
+        return found if found >= 0 else None
+
+    def _junk_end(self) -> int | None:
+        """Where the next document starts, when something else comes first (a JSON line, a
+        UTF-16 document): that something is a record of its own, rejected by the parser."""
+        first = len(self._buffer) - len(self._buffer.lstrip())
+        declaration = self._buffer.find(b"<?xml", first)
+        root = self._root()
+        starts = [p for p in (declaration, root.start() if root else -1) if p >= 0]
+        if not starts or min(starts) <= first:
+            return None
+        newline = self._buffer.find(b"\n", first, min(starts))  # one junk line at a time
+        return newline + 1 if newline >= 0 else min(starts)
 
     def _take(self, frames: list[Frame], end: int, limit: int | None = None) -> None:
         piece = bytes(self._buffer[:end])

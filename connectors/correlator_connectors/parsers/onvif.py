@@ -86,6 +86,8 @@ class OnvifParser(BaseParser):
             root = ET.fromstring(raw)
         except ET.ParseError as exc:
             raise RecordError(f"not well-formed XML: {exc}") from exc
+        except (LookupError, ValueError) as exc:  # an encoding declaration Python cannot use
+            raise RecordError(f"unreadable XML: {exc}") from exc
         if _deeper_than(root, MAX_DEPTH):
             raise RecordError(f"XML nested deeper than {MAX_DEPTH} elements")
         notes = [_notification(el) for el in root.iter() if _local(el.tag) == "NotificationMessage"]

@@ -86,3 +86,14 @@ def test_garbage_before_a_csv_header_is_rejected_and_the_header_still_counts() -
     (event,) = parser.parse(valid("csv-doors", 1).rsplit(b",", 1)[0], ctx)  # type: ignore[misc]  # a list of one event here
     assert event.actor is not None
     assert event.actor.credential == "0000001"
+
+
+def test_broken_and_foreign_records_in_an_xml_stream_leave_the_good_documents_whole() -> None:
+    """An unclosed document ends where the next ``<?xml`` begins; a JSON line or a UTF-16
+    document between documents is a record of its own."""
+    good = [valid("onvif", n) for n in range(4)]
+    broken = good[0][:-40]
+    foreign = [valid("suricata", 1), good[0].decode().encode("utf-16")]
+    stream = b"\n".join([good[1], broken, good[2], *foreign, good[3]]) + b"\n"
+    got = [f.data for f in frames(XmlDocumentFramer(CAP), stream)]
+    assert got == [good[1], broken, good[2], *foreign, good[3]]

@@ -1,4 +1,5 @@
-"""Any bytes in, events or a Reject out: no parser may raise (bounded, fast examples)."""
+"""Any bytes in, events or a Reject out: no parser may raise (as many examples as the
+Hypothesis profile says, see :mod:`tests.fuzzing`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from correlator_connectors import formats
 from correlator_connectors.parsers.base import ParseContext, Reject
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from correlator.model.event import Event
+from tests.fuzzing import FUZZ
+
+pytestmark = pytest.mark.fuzz
 
 CTX = ParseContext(connector="fuzz", ingest_time=datetime(2024, 6, 1, tzinfo=UTC))
 NAMES = [name for name, _ in formats.available() if name != "mapping:PATH"]
@@ -35,7 +39,7 @@ PREFIXES = [
 
 
 @pytest.mark.parametrize("name", NAMES)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@FUZZ
 @given(prefix=st.sampled_from(PREFIXES), tail=st.binary(max_size=300))
 def test_parsers_never_raise(name: str, prefix: bytes, tail: bytes) -> None:
     parser = formats.get_parser(name)
