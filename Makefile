@@ -5,20 +5,36 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+CONSTRAINTS := constraints.txt
 TEST_BROKER := CORRELATOR_STATE_DIR=.state/test CORRELATOR_BROKER_PORT=19292 CORRELATOR_BROKER_CONTROLLER_PORT=19293
 SECURE_TEST_BROKER := CORRELATOR_STATE_DIR=.state/test-secure-19302 CORRELATOR_BROKER_PORT=19302 CORRELATOR_BROKER_CONTROLLER_PORT=19303
 
-.PHONY: install lint test demo broker-stop clean soak
+.PHONY: install lock audit lint test demo broker-stop clean soak
 
-$(STAMP): pyproject.toml
+# Every package, dependencies of dependencies included, is installed at the version pinned in
+# constraints.txt: a fresh clone gets what was tested.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-LINTED := correlator connectors tests $(wildcard benchmarks)
+# After changing dependencies in pyproject.toml: re-pin to what is installed, read the diff,
+# commit constraints.txt. (A new version range that conflicts with a pin fails `make install`
+# until the pin is updated here.)
+lock:
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Pinned versions of every package correlator[dev] installs; 'make lock' rewrites it."; \
+	  $(BIN)/pip freeze --exclude-editable; } > $(CONSTRAINTS)
+
+# Known vulnerabilities (PyPI's advisory data, so it needs the network) in every installed
+# package (scripts/audit.py runs pip-audit); fails on a finding or a package it could not check.
+audit: install
+	$(BIN)/python scripts/audit.py
+
+LINTED := correlator connectors tests $(wildcard benchmarks) $(wildcard scripts)
 
 lint: install
 	$(BIN)/ruff check $(LINTED)
