@@ -5,15 +5,23 @@ from __future__ import annotations
 import base64
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""C0 and C1 controls, the Unicode line and paragraph separators, and the bidirectional
+overrides and isolates (which can make a name read backwards in a console)."""
 
 
 def escape_controls(text: str) -> str:
-    r"""Replace control characters (CR, LF, ESC, ...) with visible escapes like ``\x1b``.
+    r"""Replace control characters (CR, LF, ESC, ...) with visible escapes like ``\x1b``
+    (``\u2028`` above U+00FF).
 
-    Untrusted records must never move a terminal cursor or forge a log line.
+    Untrusted records must never move a terminal cursor, forge a log line or reorder text.
     """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(_visible, text)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def raw_text(raw: bytes) -> tuple[str, str]:

@@ -5,6 +5,7 @@ it may read the evidence: ``{STEP.PATH}`` is a field of the latest event that ma
 ``STEP`` (``event`` for counting rules), with an optional format after a colon:
 ``{badge.location.door}``, ``{remote.attrs.public_ip}``, ``{badge.time:%H:%M}``. A field the
 event does not carry reads ``?``, so the sentence stays readable when a feed omits it.
+Control characters in the key and the fields are escaped (``\\x1b``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from correlator.core.machines import ID, JSON, STEP, Hit
 from correlator.identity.view import NullIdentity
 from correlator.model import Alert, AlertEntity, Event
 from correlator.model.alert import alert_id
+from correlator.text import escape_controls
 
 MISSING = "?"
 """What a step field the event does not carry reads as in a summary."""
@@ -45,6 +47,8 @@ class _Summary(string.Formatter):
         return fields.getter(path, NullIdentity())(event), field_name
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        """Field values come from devices: control characters in them are escaped, so an
+        alert's sentence cannot forge lines or move a cursor wherever it is shown."""
         if isinstance(value, _Literal):
             return str(value)
         if value is None:
@@ -52,8 +56,8 @@ class _Summary(string.Formatter):
         if isinstance(value, datetime):
             return value.strftime(format_spec or TIME_FORMAT)
         if isinstance(value, list | tuple):
-            return ", ".join(str(v) for v in value)
-        return format(value, format_spec)
+            return escape_controls(", ".join(str(v) for v in value))
+        return escape_controls(format(value, format_spec))
 
 
 class _Literal(str):

@@ -48,6 +48,9 @@ from correlator.settings import Settings
 APP_ID = "correlator"
 TICK_KEY = b"@tick"
 
+DEAD_RAW_BYTES = 100_000
+"""A dead letter keeps at most this much of the record: JSON escaping or base64 can grow it
+several times, and the letter must stay under the broker's 1 MiB message limit."""
 
 class _Resolved:
     """The engine's view of identity in the correlate stage: events arrive resolved (the
@@ -243,8 +246,12 @@ class Pipeline:
 
     async def _dead_raw(self, raw: bytes | None, key: bytes | None, position: str, stage: str,
                         reason: str, kind: str) -> None:  # fmt: skip
-        letter = DeadLetter.of(bytes(raw or b""), reason=reason[:2000], position=position,
-                               stage=stage, time=datetime.now(UTC))  # fmt: skip
+        raw = bytes(raw or b"")
+        if len(raw) > DEAD_RAW_BYTES:  # the letter must fit one message, whatever came in
+            reason = f"{reason[:2000]} (raw cut to its first {DEAD_RAW_BYTES} bytes)"
+            raw = raw[:DEAD_RAW_BYTES]
+        letter = DeadLetter.of(raw, reason=reason[:2100], position=position, stage=stage,
+                               time=datetime.now(UTC))  # fmt: skip
         self.metrics.dead_letters.labels(stage, kind).inc()
         await self.dlq.send(key=key, value=serde.encode_model(letter))
 

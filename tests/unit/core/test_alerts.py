@@ -42,3 +42,20 @@ def test_a_missing_field_reads_as_a_question_mark_and_braces_escape() -> None:
 
 def test_title_key_and_count_still_work() -> None:
     assert summary_of("{title}: {key} ({count} events)") == "test rule: k1 (3 events)"
+
+
+def test_control_characters_from_the_evidence_are_escaped_in_the_summary() -> None:
+    forged = "1002\r\n[CRITICAL] all clear\x1b[2J\u202e"
+    door = "k1\x07"
+    events = [
+        ev(0, "access_denied", door, actor={"credential": "1001"}),
+        ev(5, "access_denied", door, actor={"credential": forged}),
+        ev(20, "door_forced", door),
+    ]
+    template = "badge {denied.actor.credential} at {denied.location.door} ({key})"
+    (alert,), _ = run([rule(SEQUENCE, summary=template)], events)
+    assert alert.summary == (
+        "badge 1002\\x0d\\x0a[CRITICAL] all clear\\x1b[2J\\u202e at k1\\x07 (k1\\x07)"
+    )
+    assert alert.evidence[1].actor is not None
+    assert alert.evidence[1].actor.credential == forged  # the evidence keeps what was sent
