@@ -47,10 +47,10 @@ from correlator.settings import Settings
 
 APP_ID = "correlator"
 TICK_KEY = b"@tick"
-
 DEAD_RAW_BYTES = 100_000
 """A dead letter keeps at most this much of the record: JSON escaping or base64 can grow it
 several times, and the letter must stay under the broker's 1 MiB message limit."""
+
 
 class _Resolved:
     """The engine's view of identity in the correlate stage: events arrive resolved (the
@@ -73,8 +73,8 @@ class Pipeline:
         self.settings = settings
         self.metrics = metrics
         self.lateness = timedelta(microseconds=parse_us(settings.lateness))
-        self.correlate_topic = raw_topic(app, settings.topic("correlate"))
         self.bounds = time_bounds(settings)
+        self.correlate_topic = raw_topic(app, settings.topic("correlate"))
         self.alerts = raw_topic(app, settings.topic("alerts"))
         self.late = raw_topic(app, settings.topic("late"))
         self.dlq = raw_topic(app, settings.topic("dlq"))
@@ -152,10 +152,10 @@ class Pipeline:
             message = record.message
             try:
                 event = serde.decode_model(Event, record.value)
-                self.metrics.events_in.labels(message.topic, event.domain).inc()
                 implausible = self.bounds.problem(event.time, datetime.now(UTC))
                 if implausible is not None:  # it would drag the watermark with it
                     raise EventTimeError(implausible)
+                self.metrics.events_in.labels(message.topic, event.domain).inc()
                 identity, router = self._current()
                 event = identity.observe(event)
                 for unresolved in event.resolved.unresolved if event.resolved else ():
