@@ -9,8 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from correlator_connectors import formats
-from correlator_connectors.parsers.base import ParseContext, Parser, ParseResult, Reject
+from correlator_connectors.parsers.base import ParseContext, ParseResult, Reject
 from correlator_connectors.transports.delivery import Intake, Record
 
 from correlator import serde
@@ -23,7 +22,7 @@ from tests.badinput import (
     KINDS,
     Case,
     bad_cases,
-    preamble,
+    fresh,
     tolerated,
     valid,
 )
@@ -32,14 +31,6 @@ CTX = ParseContext(connector="bad", ingest_time=INGEST, position="feed.log:0")
 ALL = [pytest.param(fmt, case, id=f"{fmt}-{case.id}") for fmt in FORMATS for case in bad_cases(fmt)]
 SETTINGS = Settings(topic_prefix="p.", connector_max_record_bytes=1 << 20)
 """The largest cap a connector allows: the 100 000-deep records (600 kB) reach the parser."""
-
-
-def fresh(fmt: str) -> Parser:
-    """A parser that has seen its stream's preamble (the CSV header), as a transport's has."""
-    parser = formats.get_parser(fmt)
-    for line in preamble(fmt):
-        assert parser.parse(line, CTX) == []
-    return parser
 
 
 def expected_kinds(case: Case) -> set[str]:
@@ -64,6 +55,7 @@ def test_every_bad_record_is_a_reject_with_a_deliberate_reason(fmt: str, case: C
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_corpus_covers_every_kind_for_every_format(fmt: str) -> None:
     assert {case.kind for case in bad_cases(fmt)} == set(KINDS)
+    assert len({case.data for case in bad_cases(fmt)}) == len(bad_cases(fmt)), "duplicates"
     oversize = next(case for case in bad_cases(fmt) if case.kind == "oversize")
     assert len(oversize.data) >= BIG
 
