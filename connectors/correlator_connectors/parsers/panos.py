@@ -81,7 +81,15 @@ class PanosParser(BaseParser):
                 "no PAN-OS CSV record ('1,YYYY/MM/DD hh:mm:ss,serial,TYPE,...') found"
             )
         header = parse_syslog(body[: start.start(1)], ctx.ingest_time, ctx.default_tz)
-        row = next(csv.reader([body[start.start(1) :].decode("utf-8", "replace")]))
+        try:
+            row = next(csv.reader([body[start.start(1) :].decode("utf-8", "replace")]))
+        except csv.Error as exc:
+            raise RecordError(f"not a CSV row: {exc}") from exc
+        if len(row) < 5:
+            raise RecordError(
+                f"PAN-OS CSV record has {len(row)} fields, fewer than the 5 of any log type "
+                "(a stray quote?)"
+            )
         kind = row[3]
         if kind == "TRAFFIC":
             draft = _traffic(row)
