@@ -219,7 +219,7 @@ class LocalBroker:
 
     def _format(self, config: Path) -> None:
         if (self.data / "meta.properties").exists():
-            formatted = self._formatted_mode()
+            formatted = self.formatted_mode()
             if formatted != self._mode():
                 raise BrokerError(
                     f"the broker storage in {self.data} was formatted for a {formatted} "
@@ -246,7 +246,7 @@ class LocalBroker:
             raise BrokerError(f"formatting KRaft storage in {self.data} failed:\n{result.stderr}")
         self.mode_file.write_text(self._mode() + "\n")
 
-    def _formatted_mode(self) -> str:
+    def formatted_mode(self) -> str:
         """The listener the storage was formatted for (storage from before modes: PLAINTEXT)."""
         try:
             return self.mode_file.read_text().strip() or "PLAINTEXT"
@@ -281,6 +281,11 @@ class LocalBroker:
     def start(self, timeout: float = 90.0) -> BrokerStatus:
         """Start the broker (if not running) and wait until it answers."""
         if self.pid() is not None:
+            if self.formatted_mode() != self._mode():
+                raise BrokerError(
+                    f"the broker already runs with a {self.formatted_mode()} listener, not "
+                    f"{self._mode()}: 'correlator broker stop' first"
+                )
             return self.status()
         if _port_open(self.port):
             raise BrokerError(

@@ -49,6 +49,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         broker.reset()
         print(f"broker: data deleted ({broker.data})")
         return 0
+    if args.secure is None and broker.formatted_mode() == "SASL_SSL":
+        broker = LocalBroker(settings, secure=True)  # probe it the way it was started
     status = broker.status()
     print(status.describe())
     return 0 if status.running and status.answering else 1

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from pathlib import Path
@@ -108,3 +109,13 @@ def test_storage_formatted_in_one_mode_is_not_reused_in_the_other(tmp_path: Path
     plain._format(tmp_path / "server.properties")  # same mode: nothing to do
     secure.reset()
     assert not secure.mode_file.exists()
+
+
+def test_starting_in_the_other_mode_while_running_says_to_stop_first(tmp_path: Path) -> None:
+    secure = secure_broker(tmp_path)
+    secure.home.mkdir(parents=True)
+    secure.pid_file.write_text(f"{os.getpid()} 4.4.0\n")  # "running": this process is alive
+    secure.mode_file.write_text("PLAINTEXT\n")
+    with pytest.raises(BrokerError, match="already runs with a PLAINTEXT listener, not "
+                       "SASL_SSL: 'correlator broker stop' first"):  # fmt: skip
+        secure.start()
