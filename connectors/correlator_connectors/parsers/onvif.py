@@ -54,6 +54,7 @@ _PREFIX = re.compile(r"(^|/)[\w.-]+:")
 _TRUE = {"true", "1"}
 MAX_DEPTH = 64
 """Deepest element nesting accepted in a document."""
+_PIECE = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +84,11 @@ class OnvifParser(BaseParser):
         if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
             raise RecordError("XML with a DTD is refused (entity expansion risk)")
         try:
-            root = ET.fromstring(raw)
+            root = _parse(raw)
         except ET.ParseError as exc:
             raise RecordError(f"not well-formed XML: {exc}") from exc
         except (LookupError, ValueError) as exc:  # an encoding declaration Python cannot use
             raise RecordError(f"unreadable XML: {exc}") from exc
-        if _deeper_than(root, MAX_DEPTH):
-            raise RecordError(f"XML nested deeper than {MAX_DEPTH} elements")
         notes = [_notification(el) for el in root.iter() if _local(el.tag) == "NotificationMessage"]
         if not notes:
             raise unsupported(f"no NotificationMessage in <{_local(root.tag)}>")
@@ -110,15 +109,28 @@ class OnvifParser(BaseParser):
         return drafts
 
 
-def _deeper_than(root: ET.Element, limit: int) -> bool:
-    """True if any element is more than ``limit`` levels down (event documents are about
-    ten deep; a hundred thousand levels is an attack on whatever walks the tree next)."""
-    level = [root]
-    for _ in range(limit):
-        level = [child for element in level for child in element]
-        if not level:
-            return False
-    return True
+def _parse(raw: bytes) -> ET.Element:
+    """The document's root, refusing it as soon as it nests deeper than :data:`MAX_DEPTH`:
+    event documents are about ten deep, and a hundred thousand levels must cost no more
+    than the first few (the document is fed in pieces and its depth followed)."""
+    if raw.count(b"<") <= MAX_DEPTH:  # too few tags to nest too deep: the fast path
+        return ET.fromstring(raw)
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
+    root: ET.Element | None = None
+    depth = 0
+    for at in range(0, len(raw), _PIECE):
+        parser.feed(raw[at : at + _PIECE])
+        for item in parser.read_events():
+            event, element = item[0], item[-1]  # (event, element) for start and end events
+            depth += 1 if event == "start" else -1
+            if depth > MAX_DEPTH:
+                raise RecordError(f"XML nested deeper than {MAX_DEPTH} elements")
+            if root is None and isinstance(element, ET.Element):
+                root = element
+    parser.close()
+    if root is None:
+        raise RecordError("no XML element in the record")
+    return root
 
 
 def _local(tag: Any) -> str:
