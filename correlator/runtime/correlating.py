@@ -258,6 +258,8 @@ class Pipeline:
 
 def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipeline:
     """Register the agents, tables, timer and follower task of the pipeline on ``app``."""
+    # Before anything creates the consumer: commits that never skip a record (.offsets).
+    app.transport = SafeTransport(app.conf.broker_consumer, app)
     pipeline = Pipeline(app, settings, metrics)
     events = raw_topic(app, *(event_topic(settings, d) for d in DOMAINS))
     app.agent(events, name="resolve", concurrency=1)(pipeline.resolve)
@@ -268,5 +270,6 @@ def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipel
     inputs = {settings.topic("correlate"), *(event_topic(settings, d) for d in DOMAINS)}
     gauges = Gauges(app, metrics, tables, inputs, pipeline.engines, pipeline.newest_at)
     app.timer(INTERVAL, name="gauges")(gauges.sample)
+    app.timer(CHECK_INTERVAL, name="stalls")(StallGuard(app, metrics, inputs).check)
     app.on_partitions_revoked.connect(pipeline.revoked)  # type: ignore[arg-type]  # faust's stub wants a keyword-only 'signal'; Faust passes it as **kwargs
     return pipeline

@@ -89,6 +89,11 @@ class RuntimeMetrics:
             PREFIX + "consumer_lag", "Records between the committed offset and the end of the "
             "partition.", ["topic", "partition"], registry=r,
         )  # fmt: skip
+        self.rereads = Counter(
+            PREFIX + "partition_rereads_total", "Partitions read again from their committed "
+            "offset because they stalled: a record skipped, or no progress with records "
+            "waiting (see runtime/offsets.py).", ["topic", "partition", "kind"], registry=r,
+        )  # fmt: skip
 
 
 def serve(metrics: RuntimeMetrics, host: str, port: int, ready: Ready) -> MetricsServer:

@@ -1,0 +1,154 @@
+"""Offset commits that never skip a record, and a guard that re-reads a stalled partition.
+
+Faust (0.15) tracks the offsets its agents have acknowledged per partition and commits the
+first run of consecutive ones. Around a rebalance it can lose a record between the fetcher
+and the agent: the fetcher's read position has moved past it, but the agent never saw it
+(the stream buffers are cleared when flow resumes, and a fetch interrupted by a suspended
+flow still advances the read position). Two things then go wrong:
+
+- when the lost record is the one right at the committed offset, Faust's commit rule
+  (``min(acked) - committed > 1`` means "wait") lets the next commit jump over it: the
+  record is never processed and nothing says so;
+- when more than one record is lost, the partition is never committed again: its consumer
+  lag stays up for good, and every later rebalance or restart replays it from there.
+
+:class:`SafeConsumer` fixes the first: it commits only a run of acknowledged offsets that
+starts exactly at the committed one. :class:`StallGuard` fixes the second (and what the
+first turns into a stall): when a partition's oldest acknowledged offset stays ahead of its
+committed offset, or when records wait in a partition but nothing moves at all (seen after
+a rebalance too: the fetcher never hands the partition's records to the agent), it seeks
+the partition back to its committed offset so the records are read again. Records past
+the lost ones are processed twice, which at-least-once delivery allows: the engine drops
+events it already holds, and alert ids are deterministic.
+
+It works on Faust's private offset bookkeeping (``_acked``, ``_committed_offset``, ...),
+which is why faust-streaming is pinned to one version.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from faust.transport.drivers import aiokafka as driver
+
+from correlator.runtime.metrics import RuntimeMetrics
+
+log = logging.getLogger(__name__)
+
+CHECK_INTERVAL = 5.0
+"""Seconds between two checks of the guard."""
+
+IDLE_CHECKS = 4
+"""Checks in a row without any progress, records waiting, before an idle partition is read
+again (a busy worker moves every held partition within this long)."""
+
+
+def acked_head(consumer: Any, tp: Any) -> int | None:
+    """The oldest offset of ``tp`` the agents acknowledged and Faust has not committed yet
+    (including ranges Faust counts as done because no record exists there)."""
+    acked = consumer._acked.get(tp)
+    heads = [min(acked)] if acked else []
+    gaps = consumer._gap.get(tp)
+    if gaps:
+        heads.append(min(interval.begin for interval in gaps))
+    return min(heads) if heads else None
+
+
+def missing(consumer: Any, tp: Any) -> int | None:
+    """The committed offset of ``tp`` if the record there was skipped (later ones were
+    acknowledged, it was not), else None."""
+    committed = consumer._committed_offset.get(tp)
+    head = acked_head(consumer, tp)
+    if committed is None or head is None or head <= committed:
+        return None
+    return int(committed)
+
+
+class SafeConsumer(driver.Consumer):
+    """Faust's aiokafka consumer, except that a commit never passes an unprocessed record."""
+
+    def _new_offset(self, tp: Any) -> int | None:
+        if missing(self, tp) is not None:
+            return None  # wait: the guard re-reads the missing record
+        offset: int | None = super()._new_offset(tp)
+        return offset
+
+
+class SafeTransport(driver.Transport):
+    Consumer = SafeConsumer
+
+
+Progress = tuple[int | None, int | None, int | None]
+"""What moves when a partition is being read: (committed offset, fetch position, oldest
+acknowledged offset)."""
+
+
+class StallGuard:
+    """Finds partitions that stopped moving and reads them again from their committed
+    offset (``check`` is a worker timer).
+
+    Two kinds of stall are acted on:
+
+    - **skipped**: a record was skipped while later ones were acknowledged; Faust would
+      never commit past it (seen at the second check);
+    - **idle**: records are waiting in the partition, yet over :data:`IDLE_CHECKS` checks
+      nothing was fetched, acknowledged or committed (the fetcher lost the partition).
+    """
+
+    def __init__(self, app: Any, metrics: RuntimeMetrics, topics: set[str]) -> None:
+        self._app = app
+        self._metrics = metrics
+        self._topics = topics
+        self._seen: dict[Any, tuple[Progress, int]] = {}
+
+    async def check(self) -> None:
+        app = self._app
+        if app.rebalancing:
+            self._seen.clear()  # positions are being reset: look again afterwards
+            return
+        consumer = app.consumer
+        seen: dict[Any, tuple[Progress, int]] = {}
+        for tp in consumer.assignment():
+            if tp.topic not in self._topics:
+                continue
+            try:
+                progress = await self._progress(consumer, tp)
+                highwater = consumer.highwater(tp)
+            except Exception:  # a rebalance took the partition meanwhile: skip it this time
+                continue
+            before, times = self._seen.get(tp, (None, 0))
+            times = times + 1 if progress == before else 1
+            committed = progress[0]
+            skipped = missing(consumer, tp) is not None and times >= 2
+            waiting = highwater is not None and highwater > (committed or 0)
+            idle = waiting and progress[2] is None and times >= IDLE_CHECKS
+            if skipped or idle:
+                await self._reread(consumer, tp, committed, "skipped" if skipped else "idle")
+                continue
+            seen[tp] = (progress, times)
+        self._seen = seen
+
+    async def _progress(self, consumer: Any, tp: Any) -> Progress:
+        committed = consumer._committed_offset.get(tp)
+        position = await consumer.position(tp)
+        return committed, position, acked_head(consumer, tp)
+
+    async def _reread(self, consumer: Any, tp: Any, committed: int | None, kind: str) -> None:
+        log.warning(
+            "%s[%d] stalled (%s: committed %s, read up to %s, acknowledged from %s, end %s); "
+            "reading it again from its committed offset",
+            tp.topic, tp.partition, kind, committed, consumer._read_offset.get(tp),
+            acked_head(consumer, tp), consumer.highwater(tp),
+        )  # fmt: skip
+        self._metrics.rereads.labels(tp.topic, str(tp.partition), kind).inc()
+        # Forget the acknowledgements past the committed offset: the records are read
+        # again and acknowledged anew (otherwise Faust would count them as duplicates and
+        # never release them).
+        consumer._acked.pop(tp, None)
+        consumer._acked_index.pop(tp, None)
+        consumer._gap.pop(tp, None)
+        if committed is None:
+            await consumer.seek_to_beginning(tp)
+        else:
+            await consumer.seek(tp, committed)

@@ -1,0 +1,139 @@
+"""The stall guard: a partition with a skipped record, or with records waiting and no
+progress, is read again from its committed offset; a partition that moves is left alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any, NamedTuple
+
+from intervaltree import IntervalTree
+
+from correlator.runtime.metrics import RuntimeMetrics
+from correlator.runtime.offsets import IDLE_CHECKS, StallGuard, missing
+
+
+class TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+EVENTS = TP("events.access", 0)
+
+
+class FakeConsumer:
+    """Faust's offset bookkeeping for one partition, and the calls the guard makes."""
+
+    def __init__(self, highwater: int) -> None:
+        self._acked: dict[Any, list[int]] = defaultdict(list)
+        self._acked_index: dict[Any, set[int]] = defaultdict(set)
+        self._gap: dict[Any, IntervalTree] = defaultdict(IntervalTree)
+        self._committed_offset: dict[Any, int | None] = {}
+        self._read_offset: dict[Any, int | None] = {}
+        self.end = highwater
+        self.fetched: int | None = None
+        self.seeks: list[tuple[Any, int | None]] = []
+
+    def assignment(self) -> set[Any]:
+        return {EVENTS}
+
+    def highwater(self, tp: Any) -> int:
+        return self.end
+
+    async def position(self, tp: Any) -> int | None:
+        return self.fetched
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.seeks.append((tp, offset))
+
+    async def seek_to_beginning(self, tp: Any) -> None:
+        self.seeks.append((tp, None))
+
+    def ack(self, *offsets: int) -> None:
+        self._acked[EVENTS].extend(offsets)
+        self._acked_index[EVENTS].update(offsets)
+
+
+class FakeApp:
+    def __init__(self, consumer: FakeConsumer) -> None:
+        self.consumer = consumer
+        self.rebalancing = False
+
+
+def guard(consumer: FakeConsumer) -> tuple[StallGuard, FakeApp, RuntimeMetrics]:
+    app = FakeApp(consumer)
+    metrics = RuntimeMetrics()
+    return StallGuard(app, metrics, {EVENTS.topic}), app, metrics
+
+
+def checks(stall: StallGuard, times: int) -> None:
+    for _ in range(times):
+        asyncio.run(stall.check())
+
+
+def rereads(metrics: RuntimeMetrics, kind: str) -> float:
+    value = metrics.registry.get_sample_value(
+        "correlator_worker_partition_rereads_total",
+        {"topic": EVENTS.topic, "partition": "0", "kind": kind},
+    )
+    return value or 0.0
+
+
+def test_a_record_is_missing_when_later_ones_were_acknowledged_and_it_was_not() -> None:
+    consumer = FakeConsumer(highwater=20)
+    consumer._committed_offset[EVENTS] = 10
+    assert missing(consumer, EVENTS) is None  # nothing acknowledged yet: in flight
+    consumer.ack(10, 11)
+    assert missing(consumer, EVENTS) is None  # the run starts at the committed offset
+    consumer._acked[EVENTS] = [11, 12]
+    assert missing(consumer, EVENTS) == 10  # 10 was skipped
+    consumer._gap[EVENTS].addi(10, 11)  # Faust counts 10 as done: no record there
+    assert missing(consumer, EVENTS) is None
+
+
+def test_a_skipped_record_is_read_again_at_the_second_check() -> None:
+    consumer = FakeConsumer(highwater=20)
+    consumer._committed_offset[EVENTS] = 10
+    consumer.fetched = 20
+    consumer.ack(12, 13)
+    stall, _, metrics = guard(consumer)
+    checks(stall, 1)
+    assert consumer.seeks == []
+    checks(stall, 1)
+    assert consumer.seeks == [(EVENTS, 10)]
+    assert not consumer._acked[EVENTS]
+    assert not consumer._acked_index[EVENTS]
+    assert rereads(metrics, "skipped") == 1
+
+
+def test_an_idle_partition_with_records_waiting_is_read_again_from_the_start() -> None:
+    consumer = FakeConsumer(highwater=50)  # never committed, never fetched
+    stall, _, metrics = guard(consumer)
+    checks(stall, IDLE_CHECKS - 1)
+    assert consumer.seeks == []
+    checks(stall, 1)
+    assert consumer.seeks == [(EVENTS, None)]
+    assert rereads(metrics, "idle") == 1
+
+
+def test_a_partition_that_moves_or_is_done_is_left_alone() -> None:
+    consumer = FakeConsumer(highwater=50)
+    consumer._committed_offset[EVENTS] = 0
+    stall, _, _ = guard(consumer)
+    for offset in range(1, 2 * IDLE_CHECKS + 1):
+        consumer._committed_offset[EVENTS] = offset  # slow, but committing
+        checks(stall, 1)
+    consumer._committed_offset[EVENTS] = consumer.end  # all read
+    checks(stall, 2 * IDLE_CHECKS)
+    assert consumer.seeks == []
+
+
+def test_nothing_is_done_while_a_rebalance_resets_positions() -> None:
+    consumer = FakeConsumer(highwater=50)
+    stall, app, _ = guard(consumer)
+    checks(stall, IDLE_CHECKS - 1)
+    app.rebalancing = True
+    checks(stall, 1)
+    app.rebalancing = False
+    checks(stall, IDLE_CHECKS - 1)
+    assert consumer.seeks == []  # the count started again after the rebalance
