@@ -54,7 +54,7 @@ _PREFIX = re.compile(r"(^|/)[\w.-]+:")
 _TRUE = {"true", "1"}
 MAX_DEPTH = 64
 """Deepest element nesting accepted in a document."""
-_PIECE = 16_384
+_PIECE = 4096
 
 
 @dataclass(frozen=True, slots=True)
