@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from correlator.settings import Settings
 
@@ -42,8 +43,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         counting.attach(app, settings)
     else:
         from correlator.runtime import correlating
+        from correlator.runtime.app import worker_dir
+        from correlator.runtime.localstate import set_aside_unreadable
         from correlator.runtime.metrics import RuntimeMetrics, serve
 
+        for message in set_aside_unreadable(worker_dir(settings, correlating.APP_ID)):
+            print(f"warning: {message}", file=sys.stderr)
         app = build_app(settings, correlating.APP_ID)
         metrics = RuntimeMetrics()
         pipeline = correlating.attach(app, settings, metrics)
