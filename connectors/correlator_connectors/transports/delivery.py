@@ -11,6 +11,16 @@ stay in one partition, in order; the worker repartitions by person, host or plac
 
 Producer settings: ``acks=all`` and idempotence on (a retried batch is not written twice),
 ``linger_ms`` from settings so records travel in batches.
+
+Broker outage: the producer itself retries a batch while it knows the partition's leader;
+when it gives up (the broker gone longer than its timeouts), :meth:`Delivery.send` logs
+"broker unreachable, retrying in N s" and sends the whole batch again, backing off up to
+:data:`RETRY_MAX` seconds, until the broker acknowledges it. The transport waits meanwhile, so
+no position, offset or HTTP answer moves past an unacknowledged record; messages the broker
+had taken before the failure may be written twice (same event ids: repeats, never a loss).
+Errors no retry can fix (a message too large, no permission) raise :class:`DeliveryError` at
+once, as does a stop requested while the broker is away: the batch then counts as not
+delivered (a file is read again from its saved position on restart).
 """
 
 from __future__ import annotations
@@ -22,9 +32,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from correlator import serde
 from correlator.errors import CorrelatorError
@@ -44,6 +55,18 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 900_000
 """Above this an event is not sent (brokers refuse values over ~1 MiB by default): the
 record goes to the dead-letter topic as oversize instead, so it cannot block the connector."""
+
+
+RETRY_FIRST = 1.0
+RETRY_MAX = 30.0
+"""Seconds between attempts to deliver a batch the broker did not acknowledge: doubling from
+:data:`RETRY_FIRST` up to this."""
+ACK_PATIENCE = 5.0
+"""Seconds without an acknowledgement after which the wait is reported, and again each time."""
+RESEND_SECONDS = 0.1
+"""The producer's own pause before it resends a batch (aiokafka's ``retry_backoff_ms``)."""
+STOP_GRACE = 10.0
+"""Seconds a shutdown waits for the broker to acknowledge what is still buffered."""
 
 
 class DeliveryError(CorrelatorError):
@@ -156,9 +179,18 @@ class Intake:
 class Delivery:
     """The connector's one producer; :meth:`send` returns once a batch is acknowledged."""
 
-    def __init__(self, settings: Settings, connector: str, format_name: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        connector: str,
+        format_name: str,
+        *,
+        stop: asyncio.Event | None = None,
+    ) -> None:
         self.intake = Intake(settings, connector, format_name)
         self.connector = connector
+        self.stop_requested = stop or asyncio.Event()
+        """Set on shutdown: a batch waiting for the broker to come back gives up then."""
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers,
             acks="all",
@@ -167,6 +199,7 @@ class Delivery:
             max_batch_size=256 * 1024,
             max_request_size=2 << 20,
             request_timeout_ms=30_000,
+            retry_backoff_ms=int(RESEND_SECONDS * 1000),
             **aiokafka_options(settings),
         )
 
@@ -180,8 +213,19 @@ class Delivery:
             ) from exc
 
     async def stop(self) -> None:
-        """Flush what is buffered and close; safe to call after a failed start."""
-        await self._producer.stop()
+        """Flush what is buffered and close; safe to call after a failed start.
+
+        The producer never gives up on a buffered batch by itself: with the broker away the
+        flush would wait for it forever, so shutdown waits :data:`STOP_GRACE` seconds at most
+        (what was not acknowledged was not acknowledged to the source either)."""
+        try:
+            await asyncio.wait_for(self._producer.stop(), STOP_GRACE)
+        except TimeoutError:
+            log.warning(
+                "%s: broker unreachable at shutdown; stopped after %.0f s without its "
+                "acknowledgement of the last messages (they count as not delivered)",
+                self.connector, STOP_GRACE,
+            )  # fmt: skip
 
     async def send(self, parser: Parser, records: Sequence[Record], transport: str) -> Outcome:
         """Parse, produce and await every acknowledgement; :class:`DeliveryError` if any fails."""
@@ -190,17 +234,76 @@ class Delivery:
         metrics.RECORDS_IN.labels(self.connector, transport).inc(len(records))
         outcome = self.intake.convert(parser, records, datetime.now(UTC))
         started = time.perf_counter()
-        try:
-            pending = [
-                await self._producer.send(m.topic, m.value, key=m.key) for m in outcome.messages
-            ]
-            await asyncio.gather(*pending)
-        except KafkaError as exc:
-            raise DeliveryError(
-                f"{self.connector}: the broker did not acknowledge a batch of "
-                f"{len(outcome.messages)} messages ({exc}); they count as not delivered"
-            ) from exc
+        await self._acknowledged(outcome.messages)
         metrics.PRODUCE_SECONDS.labels(self.connector).observe(time.perf_counter() - started)
         for domain, count in outcome.domains.items():
             metrics.EVENTS_OUT.labels(self.connector, domain).inc(count)
         return outcome
+
+    async def _acknowledged(self, messages: Sequence[Message]) -> None:
+        """Produce ``messages`` until the broker acknowledged all of them (see the module
+        docstring: a broker outage is waited out, other errors raise)."""
+        delay = RETRY_FIRST
+        while True:
+            try:
+                pending = [await self._producer.send(m.topic, m.value, key=m.key) for m in messages]
+                await self._acks(pending)
+                return
+            except KafkaError as exc:
+                if not retriable(exc) or self.stop_requested.is_set():
+                    raise self._failed(messages, exc) from exc
+                log.warning(
+                    "%s: broker unreachable, retrying in %.0f s (%d messages not acknowledged: "
+                    "%s)", self.connector, delay, len(messages), exc,
+                )  # fmt: skip
+                metrics.UNREACHABLE.labels(self.connector).inc()
+            try:
+                await asyncio.wait_for(self.stop_requested.wait(), delay)
+            except TimeoutError:
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            raise self._failed(messages, None)
+
+    async def _acks(self, pending: list[asyncio.Future[Any]]) -> None:
+        """Every acknowledgement; a line every :data:`ACK_PATIENCE` seconds while there are
+        none (the producer is resending meanwhile), and :class:`DeliveryError` on a stop."""
+        acks: asyncio.Future[Any] = asyncio.gather(*pending)
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(self.stop_requested.wait())
+        waited = 0.0
+        try:
+            while True:
+                await asyncio.wait({acks, stopping}, timeout=ACK_PATIENCE,
+                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                if acks.done():
+                    acks.result()
+                    if waited:
+                        log.warning(
+                            "%s: broker reachable again; %d messages acknowledged after %.0f s",
+                            self.connector, len(pending), waited,
+                        )  # fmt: skip
+                    return
+                if stopping.done():
+                    raise self._failed(pending, None)
+                waited += ACK_PATIENCE
+                metrics.UNREACHABLE.labels(self.connector).inc()
+                log.warning(
+                    "%s: broker unreachable, retrying in %.1f s (the producer resends %d "
+                    "messages, unacknowledged for %.0f s)",
+                    self.connector, RESEND_SECONDS, len(pending), waited,
+                )  # fmt: skip
+        finally:
+            stopping.cancel()
+            if not acks.done():
+                acks.cancel()
+
+    def _failed(self, messages: Sequence[object], exc: KafkaError | None) -> DeliveryError:
+        why = f"({exc})" if exc is not None else "(stopped while waiting for the broker)"
+        return DeliveryError(
+            f"{self.connector}: the broker did not acknowledge a batch of {len(messages)} "
+            f"messages {why}; they count as not delivered (not acknowledged to the source)"
+        )
+
+
+def retriable(exc: KafkaError) -> bool:
+    """Whether waiting can fix it: a connection, leader or timeout problem, not a refusal."""
+    return isinstance(exc, KafkaTimeoutError) or bool(exc.retriable)

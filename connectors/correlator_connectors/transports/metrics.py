@@ -29,6 +29,11 @@ DROPPED = Counter(
     "UDP datagrams dropped because the connector could not keep up.",
     ["connector"],
 )
+UNREACHABLE = Counter(
+    "correlator_connector_broker_unreachable",
+    "Broker outage reports: a batch sent again, or waiting 5 s more for its acknowledgement.",
+    ["connector"],
+)
 PRODUCE_SECONDS = Histogram(
     "correlator_connector_produce_seconds",
     "Time from sending a batch to the broker's acknowledgement of all of it.",

@@ -68,7 +68,7 @@ async def _main(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     metrics.serve(settings)
-    delivery = Delivery(settings, name, format_name)
+    delivery = Delivery(settings, name, format_name, stop=stop)
     try:
         await delivery.start()
         transport = build_transport(
