@@ -9,7 +9,8 @@ watermark to pass its last event. Absences fire when the watermark passes their 
 State lives in a :class:`~correlator.state.store.Store` (a dict, rocksdict, or a Faust table
 in the worker), one value per (rule, key) under ``"<rule>|<key>"``:
 
-- ``p``: pending hits, not yet behind the watermark (see :mod:`correlator.core.machines`);
+- ``p``: pending hits, not yet behind the watermark (see :mod:`correlator.core.machines`),
+  kept sorted (time, rank, event id, step) so releasing them needs no sort;
 - the machine's own fields (``r``, ``n``, ``a``, ``h``, ``v``, ``l``);
 - ``su``/``sc``: suppressed until (µs) and matches suppressed since the last alert.
 
@@ -23,10 +24,12 @@ an engine starts, so a worker can pick up a partition where another left it.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from correlator.core import fields
@@ -157,7 +160,11 @@ class Engine:
                 continue
             filed.add((event.id, step.index))
             caps = {path: fields.plain(get(event)) for path, get in step.captures} or None
-            pending.append([time, step.rank, event.id, step.index, caps, doc])
+            hit = [time, step.rank, event.id, step.index, caps, doc]
+            if not pending or pending[-1] < hit:
+                pending.append(hit)  # the usual case: arrival in event-time order
+            else:
+                bisect.insort(pending, hit)
             added = True
         if not added:
             self.stats.duplicates += 1
@@ -205,11 +212,13 @@ class Engine:
                 state["su"] = time + rule.suppress
 
         pending: list[Hit] = state.pop("p", [])
-        pending.sort()
-        cut = 0
+        cut, expired = 0, NEVER
         while cut < len(pending) and pending[cut][T] < wm:
             hit = pending[cut]
-            machine.expire(state, hit[T], fire)
+            if hit[T] != expired:
+                # Again at the same time is a no-op: a hit adds nothing that expires at once.
+                expired = hit[T]
+                machine.expire(state, expired, fire)
             machine.hit(state, hit, fire)
             cut += 1
         filed = self._filed.get(name)
@@ -269,7 +278,10 @@ class Engine:
                 continue
             rule = self._by_id.get(name.partition("|")[0])
             pending = value.get("p") if isinstance(value, dict) else None
-            first = min(h[T] for h in pending) if pending else None
+            if pending and any(a > b for a, b in pairwise(pending)):
+                value["p"] = pending = sorted(pending)  # written unsorted by older versions
+                self._store.put(name, value)
+            first = pending[0][T] if pending else None
             due = None if rule is None or value is None else _next_due(rule, value, first)
             if due is None:
                 self._store.delete(name)

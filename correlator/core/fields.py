@@ -22,6 +22,8 @@ from correlator.model import Event
 Getter = Callable[[Event], Any]
 IDENTITY_ROOTS = ("person", "host", "site", "door", "camera")
 _LEAF_ONLY = frozenset({"observables"})
+_ATOMIC = frozenset({str, int, float, bool})
+"""Exact types :func:`plain` returns as they are, checked before ``isinstance``."""
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -94,7 +96,7 @@ def getter(path: str, identity: IdentityView) -> Getter:
 
 def plain(value: Any) -> Any:
     """A value as plain JSON data, so it can be kept in a state store."""
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None or type(value) in _ATOMIC or isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, datetime):
         return value.isoformat()

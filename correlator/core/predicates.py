@@ -261,6 +261,8 @@ def _cidr(operand: Operand) -> Test:
 
 
 def _number(value: Any) -> float | None:
+    if type(value) is float or type(value) is int:  # the common case, checked first
+        return value
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -308,16 +310,22 @@ def travel_kmh(start: Any, start_us: Any, end: Any, end_us: Any) -> float | None
     """
     if not (_position(start) and _position(end)) or None in (start_us, end_us):
         return None
-    lat1, lon1, lat2, lon2 = (math.radians(float(v)) for v in (*start, *end))
-    a = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    km = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+    km = _km(float(start[0]), float(start[1]), float(end[0]), float(end[1]))
     hours = abs(float(end_us) - float(start_us)) / 3_600_000_000
     if hours == 0:
         return math.inf if km > 0 else 0.0
     return km / hours
+
+
+@lru_cache(maxsize=65536)
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance; rules compare a few site positions over and over."""
+    lat1, lon1, lat2, lon2 = (math.radians(v) for v in (lat1, lon1, lat2, lon2))
+    a = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
 def _position(value: Any) -> bool:

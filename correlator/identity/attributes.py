@@ -54,11 +54,37 @@ class Attributes:
         self._fields: dict[tuple[str, str], dict[str, Any]] = {}
         self._presence_key: tuple[str, str, float] | None = None  # event id, person, time
         self._presence: PresenceView = ABSENT
+        self._event: Event | None = None
+        self._values: dict[str, Any] = {}
 
     def reset(self) -> None:
         """Forget directory-derived values (after a reload); compiled paths stay valid."""
         self._fields.clear()
         self._presence_key = None
+        self._event = None
+
+    def forget(self) -> None:
+        """Drop the values kept for the last event (what they depend on is changing)."""
+        self._event = None
+
+    def read(self, event: Event, path: str) -> Any:
+        """``path`` for ``event``, each path computed once per event object.
+
+        Every rule asks about the event it is matching, often the same paths (a person's
+        status, presence, working hours): the values are kept until another event object
+        is asked about, or :meth:`forget` is called (``observe`` does, as it learns).
+        """
+        if event is not self._event:
+            self._event = event
+            self._values = {}
+        values = self._values
+        if path in values:
+            return values[path]
+        resolved = event.resolved
+        if resolved is None:
+            resolved = self._identity.resolve(event)
+        value = values[path] = self.get(event, resolved, event.time.timestamp(), path)
+        return value
 
     def get(self, event: Event, resolved: Resolved, t: float, path: str) -> Any:
         getter = self._compiled.get(path)

@@ -68,6 +68,7 @@ class Bindings:
     def __init__(self, store: Store, limits: BindingLimits, *, mirror: bool = True) -> None:
         self._store = store
         self._limits = limits
+        self._retention = limits.retention.total_seconds()
         self._cache: dict[str, list[intervals.Interval]] | None = None
         if mirror:
             self._cache = {key: self._load(key) for key in self._keys()}
@@ -79,13 +80,9 @@ class Bindings:
 
     def bind(self, kind: str, ident: str, start: float, end: float, value: Any, excl: bool) -> None:
         key = f"{PREFIX}{kind}:{ident}"
-        history = self._history(key)
-        if history is None:
-            history = []
-            if self._cache is not None:
-                self._cache[key] = history
+        history = self._history(key) or []
         intervals.bind(history, start, end, value, excl)
-        intervals.prune(history, start - self._limits.retention.total_seconds(), self._limits.keep)
+        intervals.prune(history, start - self._retention, self._limits.keep)
         self._save(key, history)
 
     def unbind(self, kind: str, ident: str, t: float, account: str | None = None) -> bool:
@@ -101,7 +98,7 @@ class Bindings:
 
     def sweep(self, newest: float) -> int:
         """Prune every history against ``newest`` event time; returns histories dropped."""
-        horizon = newest - self._limits.retention.total_seconds()
+        horizon = newest - self._retention
         dropped = 0
         for key in list(self._cache) if self._cache is not None else self._keys():
             history = self._history(key) or []
@@ -123,15 +120,15 @@ class Bindings:
         return [list(iv) for iv in self._store.get(key) or []]
 
     def _history(self, key: str) -> list[intervals.Interval] | None:
-        """The history to change: the cached one (kept), else a copy of the stored one."""
-        if self._cache is not None:
-            return self._cache.get(key)
-        stored = self._store.get(key)
-        return None if stored is None else [list(iv) for iv in stored]
+        """A copy of the history to change. Shallow is enough: :mod:`.intervals` replaces
+        the intervals it changes, so the stored value (shared with the cache) stays as put."""
+        history = self._cache.get(key) if self._cache is not None else self._store.get(key)
+        return None if history is None else list(history)
 
     def _save(self, key: str, history: list[intervals.Interval]) -> None:
-        # A stored value is immutable: the store gets a copy, the cache keeps mutating its own.
-        self._store.put(key, [list(iv) for iv in history])
+        if self._cache is not None:
+            self._cache[key] = history
+        self._store.put(key, history)
 
     def __len__(self) -> int:
         return len(self._cache) if self._cache is not None else len(self._keys())

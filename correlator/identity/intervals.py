@@ -4,12 +4,17 @@ A history is a list of ``[start, end, value]`` (epoch seconds, end exclusive) so
 start: plain JSON, so it can sit in any store as it is. The question it answers is "who had
 this IP at time t", not "who has it now", so old intervals stay until they are pruned, and
 late events (a lease logged minutes after the fact) insert at their place in time.
+
+The functions change the list they are given but never an interval inside it: a changed
+interval is replaced by a new one. So a shallow copy of a history is a safe snapshot, and a
+history once written to a store can be copied cheaply (``list(history)``) before a change.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 Interval = list[Any]
@@ -38,8 +43,10 @@ def bind(history: list[Interval], start: float, end: float, value: Any, exclusiv
         return
     i = bisect.bisect_right(history, start, key=_start)
     if exclusive:
-        for earlier in history[:i]:
-            earlier[1] = min(earlier[1], start)
+        for j in range(i):
+            earlier = history[j]
+            if earlier[1] > start:
+                history[j] = [earlier[0], start, earlier[2]]
         if i < len(history):
             end = min(end, history[i][0])
     history.insert(i, [start, end, value])
@@ -55,7 +62,7 @@ def unbind(history: list[Interval], t: float, match: Callable[[Any], bool] | Non
         i -= 1
         interval = history[i]
         if interval[0] <= t < interval[1] and (match is None or match(interval[2])):
-            interval[1] = t
+            history[i] = [interval[0], t, interval[2]]
             return True
     return False
 
@@ -72,5 +79,4 @@ def prune(history: list[Interval], horizon: float, keep: int) -> bool:
     return len(history) != before
 
 
-def _start(interval: Interval) -> float:
-    return float(interval[0])
+_start = itemgetter(0)

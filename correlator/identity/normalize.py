@@ -32,6 +32,7 @@ def account_keys(username: str, domain: str | None, upn: str | None) -> list[str
     return keys
 
 
+@lru_cache(maxsize=65536)
 def account_user(value: str) -> str:
     """The user part of ``DOMAIN\\user``, ``user@domain`` or ``user``, normalized.
 

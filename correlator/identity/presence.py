@@ -21,16 +21,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from correlator.state import Store
 
 PREFIX = "identity:presence:"
 
 
-@dataclass(frozen=True)
-class PresenceView:
-    """A person's presence at one moment, as rules read it (``person.presence.*``)."""
+class PresenceView(NamedTuple):
+    """A person's presence at one moment, as rules read it (``person.presence.*``).
+
+    A named tuple rather than a frozen dataclass: one is built per event that asks."""
 
     sites: tuple[str, ...]  # most recent badge first
     site: str | None
@@ -79,6 +80,8 @@ class Presence:
         passback = passback if passback and passback[0] in sites else None
         anomaly = None
         entry = sites.get(passage.site)
+        # Entries are replaced, never changed in place: the previous state may be the very
+        # object the store holds (a stored value is immutable), so no copy is needed.
         if passage.direction == "in":
             if entry is None:
                 sites[passage.site] = [t, t, passage.zone]
@@ -86,18 +89,18 @@ class Presence:
             else:
                 if passage.perimeter:
                     passback, anomaly = [passage.site, t], "passback"
-                entry[1], entry[2] = max(entry[1], t), passage.zone
+                sites[passage.site] = [entry[0], max(entry[1], t), passage.zone]
         elif entry is not None and passage.perimeter:
             del sites[passage.site]
             passback = None if passback and passback[0] == passage.site else passback
         elif entry is not None:
-            entry[1], entry[2] = max(entry[1], t), passage.parent_zone
+            sites[passage.site] = [entry[0], max(entry[1], t), passage.parent_zone]
         else:
             anomaly = "exit_without_entry"
         state = {"sites": sites, "passback": passback}
         if self._cache is not None:
             self._cache[person] = state
-        self._store.put(PREFIX + person, _copy(state))
+        self._store.put(PREFIX + person, state)
         return anomaly
 
     def at(self, person: str, t: float) -> PresenceView:
@@ -105,21 +108,22 @@ class Presence:
         state = self._state(person)
         if state is None:
             return ABSENT
-        live = sorted(
-            ((site, e) for site, e in state["sites"].items() if e[0] <= t < e[1] + self._ttl),
-            key=lambda item: -item[1][1],
-        )
+        ttl = self._ttl
+        live = [(site, e) for site, e in state["sites"].items() if e[0] <= t < e[1] + ttl]
         if not live:
             return ABSENT
+        if len(live) > 1:
+            live.sort(key=lambda item: -item[1][1])
         site, (since, _, zone) = live[0]
+        sites = tuple(s for s, _ in live)
         passback = state["passback"]
         return PresenceView(
-            sites=tuple(s for s, _ in live),
+            sites=sites,
             site=site,
             zone=zone,
             since=datetime.fromtimestamp(since, UTC),
             on_site=True,
-            passback=bool(passback) and passback[0] in dict(live) and passback[1] <= t,
+            passback=bool(passback) and passback[0] in sites and passback[1] <= t,
             multi_site=len(live) > 1,
         )
 
@@ -143,7 +147,7 @@ class Presence:
         return [key[len(PREFIX) :] for key in self._store.keys() if key.startswith(PREFIX)]  # noqa: SIM118
 
     def _state(self, person: str) -> dict[str, Any] | None:
-        """The person's state to read or change: cached, else a copy of the stored one."""
+        """The person's state, to read (``update`` builds a new one rather than changing it)."""
         if self._cache is not None:
             return self._cache.get(person)
         stored = self._store.get(PREFIX + person)

@@ -18,7 +18,7 @@ are not listed (no directory describes the internet).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from correlator.identity import normalize
 from correlator.identity.bindings import DHCP_IP, LOGON_HOST, VPN_IP, Bindings, host_key
@@ -27,9 +27,8 @@ from correlator.identity.index import DirectoryIndex
 from correlator.model import Endpoint, Event, Resolution, Resolved
 
 
-@dataclass(frozen=True)
-class HostHit:
-    """A host found for an endpoint, and how."""
+class HostHit(NamedTuple):
+    """A host found for an endpoint, and how (named tuples: one or more per event)."""
 
     asset: str | None  # None: known only by the name a DHCP lease gave it
     via: str
@@ -38,8 +37,7 @@ class HostHit:
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """What resolution found: the ``Resolved`` block plus what presence needs."""
 
     resolved: Resolved

@@ -83,6 +83,7 @@ class Identity:
     def observe(self, event: Event) -> Event:
         """Learn bindings and presence from ``event``; return it with ``resolved`` filled."""
         t = event.time.timestamp()
+        self._attributes.forget()
         self._advance(t)
         found = self._resolver.resolve(event, t)
         learned = self.bindings.learn(event, t, found.host_key)
@@ -94,10 +95,7 @@ class Identity:
 
     def attribute(self, event: Event, path: str) -> Any:
         """Derived or directory attribute for ``event`` (see :mod:`.attributes`), or ``None``."""
-        resolved = event.resolved
-        if resolved is None:
-            resolved = self.resolve(event)
-        return self._attributes.get(event, resolved, event.time.timestamp(), path)
+        return self._attributes.read(event, path)
 
     def resolve(self, event: Event) -> Resolved:
         """Resolution without learning or counting (for an event that skipped ``observe``)."""

@@ -24,6 +24,7 @@ Windows are inclusive: a step exactly ``window`` after the first still matches.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from correlator.core.machines import CAPS, ID, RANK, STEP, Fire, Hit, State, T
@@ -186,7 +187,7 @@ class SequenceMachine:
         # checked first without building new lists.
         window = self.window
         runs = state.get("r")
-        if runs and any(run[0] + window < now for run in runs):
+        if runs and min(map(_first_time, runs)) + window < now:
             kept = []
             for run in runs:
                 deadline = run[0] + window
@@ -229,6 +230,9 @@ def _distinct(hits: list[Hit], step: int, path: str) -> int:
         if h[STEP] == step and (value := (h[CAPS] or {}).get(path)) is not None
     }
     return len(values)
+
+
+_first_time = itemgetter(0)
 
 
 def _put(state: State, name: str, items: list[Any]) -> None:
