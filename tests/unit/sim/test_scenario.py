@@ -39,7 +39,7 @@ def test_another_seed_gives_other_output(small_sim: Path, tmp_path: Path) -> Non
 def _parse(fmt: str, path: Path) -> tuple[int, list[str]]:
     parser = get_parser(fmt)
     framer = parser.framer()
-    ctx = ParseContext(connector="test", ingest_time=datetime(2025, 1, 1, tzinfo=UTC))
+    ctx = ParseContext(connector="test", ingest_time=datetime(2026, 1, 1, tzinfo=UTC))
     events, rejects = 0, []
     for frame in [*framer.feed(path.read_bytes()), *framer.flush()]:
         result = parser.parse(frame.data, ctx)
