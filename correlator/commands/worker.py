@@ -31,8 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     import faust
+    from prometheus_client import CollectorRegistry
 
     from correlator.runtime.app import build_app
+    from correlator.runtime.brokerwatch import PROBE_INTERVAL, BrokerWatch
     from correlator.runtime.topics import ensure_topics, standard_topics
 
     ensure_topics(settings, standard_topics(settings))
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         app = build_app(settings, counting.APP_ID)
         counting.attach(app, settings)
+        registry = CollectorRegistry()  # the count pipeline serves no metrics
     else:
         from correlator.runtime import correlating
         from correlator.runtime.app import worker_dir
@@ -53,5 +56,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         metrics = RuntimeMetrics()
         pipeline = correlating.attach(app, settings, metrics)
         serve(metrics, settings.metrics_host, settings.metrics_port, pipeline.caught_up.is_set)
+        registry = metrics.registry
+    # A broker outage is waited out by the Kafka clients; the watch says so in the log.
+    app.timer(PROBE_INTERVAL, name="broker-watch")(BrokerWatch(settings, registry).check)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
