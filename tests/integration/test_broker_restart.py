@@ -2,10 +2,11 @@
 
 A ``correlator connect`` process tails a growing file of door-controller records (json-doors:
 refused badge reads, five per card, so ``badge-denied-burst`` fires once per card) and a
-``correlator worker`` correlates them. The first half is written and processed; then the
-broker is killed, the second half is appended while it is down, and the broker is started
-again on the same port and data. Nobody restarts the connector or the worker: both must find
-the broker again by themselves. Measured against a fault-free reference (``correlator
+``correlator worker`` correlates them. The first half is written and processed; a quarter
+more is written and the broker killed at once (records in flight), the last quarter is
+appended while it is down, and the broker is started again on the same port and data.
+Nobody restarts the connector or the worker: both must find the broker again by themselves.
+Measured against a fault-free reference (``correlator
 replay`` over the same records): every record on the events topic (repeats allowed), and the
 alert-id set equal, after removing exact id repeats.
 
@@ -129,8 +130,9 @@ def test_the_broker_killed_and_restarted_mid_run_loses_no_record_and_no_alert(
         wait_events(settings, normalized(settings, doors, "doors", tmp_path / "first.jsonl"))
         wait_consumed(settings)
 
-        kill_9(restartable)
-        append(doors, second)  # read by the connector while the broker is away
+        append(doors, second[:50])
+        kill_9(restartable)  # while those are read, produced or correlated
+        append(doors, second[50:])  # read by the connector while the broker is away
         time.sleep(OUTAGE_SECONDS)
         assert connector.process.poll() is None, connector.output()
         restartable.start()
