@@ -47,7 +47,9 @@ from tests.integration.workers import (
 )
 
 PORT = int(os.environ.get("CORRELATOR_TEST_RESTART_BROKER_PORT", str(TEST_BROKER_PORT + 20)))
-OUTAGE_SECONDS = 15.0
+OUTAGE_SECONDS = float(os.environ.get("CORRELATOR_TEST_OUTAGE_SECONDS", "15"))
+"""How long the broker stays down, from the kill to the start of the new one (which then
+takes seconds to answer); set it higher to try longer outages."""
 SITES = ("HQ", "LAB", "DEPOT", "PLANT")
 
 
@@ -125,17 +127,22 @@ def test_the_broker_killed_and_restarted_mid_run_loses_no_record_and_no_alert(
     args = ("--format", "json-doors", "--source", f"file:{doors}", "--name", "doors")
     connector = Connector(settings, tmp_path / "connect.log", *args)
     worker = WorkerProcess(settings, tmp_path / "worker.log")
+    stopped = StoppedInOutage(settings, tmp_path)
     try:
         connector.wait_ready()
         wait_events(settings, normalized(settings, doors, "doors", tmp_path / "first.jsonl"))
         wait_consumed(settings)
+        stopped.before()
 
         append(doors, second[:50])
         kill_9(restartable)  # while those are read, produced or correlated
+        back = time.monotonic() + OUTAGE_SECONDS
         append(doors, second[50:])  # read by the connector while the broker is away
-        time.sleep(OUTAGE_SECONDS)
+        stopped.during()
+        time.sleep(max(0.0, back - time.monotonic()))
         assert connector.process.poll() is None, connector.output()
         restartable.start()
+        stopped.after()
 
         every = normalized(settings, doors, "doors", tmp_path / "events.jsonl")
         assert len(every) == len(first) + len(second)
@@ -149,12 +156,49 @@ def test_the_broker_killed_and_restarted_mid_run_loses_no_record_and_no_alert(
     finally:
         worker.stop()
         connector.stop()
+        stopped.connector.stop()
     assert set(got) == want, worker.output()
     assert {d["id"] for d in delivered} == every  # repeats allowed, none missing
     assert alive == {"connector": None, "worker": None}, (connector.output(), worker.output())
     assert "broker unreachable, retrying in" in connector.output()
     assert "broker unreachable at " in worker.output()
     assert "broker reachable again" in worker.output()
+
+
+class StoppedInOutage:
+    """A second connector (own topics), stopped with SIGTERM while the broker is away: it
+    must exit without waiting for the broker, and not count what was not acknowledged, so
+    started again it delivers every record."""
+
+    def __init__(self, settings: Settings, tmp_path: Path) -> None:
+        self.settings = settings.model_copy(update={"topic_prefix": settings.topic_prefix + "s."})
+        self.tmp_path = tmp_path
+        self.file = tmp_path / "stopping.jsonl"
+        self.args = ("--format", "json-doors", "--source", f"file:{self.file}", "--name", "stop")
+        append(self.file, denied(1, 4))
+        self.connector = Connector(self.settings, tmp_path / "stopping-1.log", *self.args)
+
+    def before(self) -> None:
+        wait_events(self.settings, self.ids())
+
+    def during(self) -> None:
+        append(self.file, denied(5, 8))
+        deadline = time.monotonic() + 30
+        while "stop: broker unreachable" not in self.connector.output():  # read, not acked
+            assert time.monotonic() < deadline, self.connector.output()
+            time.sleep(0.2)
+        code = self.connector.stop()
+        assert code == 1, self.connector.output()
+        assert "stopped while waiting for the broker" in self.connector.output()
+
+    def after(self) -> None:
+        self.connector = Connector(self.settings, self.tmp_path / "stopping-2.log", *self.args)
+        delivered = wait_events(self.settings, self.ids())
+        assert self.connector.stop() == 0, self.connector.output()
+        assert {d["id"] for d in delivered} == self.ids()
+
+    def ids(self) -> set[str]:
+        return normalized(self.settings, self.file, "stop", self.tmp_path / "stopping.jsonl.ids")
 
 
 def wait_events(settings: Settings, ids: set[str]) -> list[dict[str, object]]:
