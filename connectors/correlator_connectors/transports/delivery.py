@@ -160,8 +160,12 @@ class Intake:
         )
         metrics.REJECTS.labels(self.connector, self.format, reject.kind).inc()
         reason = f"{reject.kind}: {reject.reason}"
-        value = self._letter(record.data, reason, record.position, now)
-        if reject.kind == "oversize" or len(value) > MAX_MESSAGE_BYTES:
+        # An oversize record is cut before anything else touches it (a 10 MB record must not
+        # be decoded and encoded whole); any other is cut only if its letter would not fit.
+        value = None
+        if reject.kind != "oversize":
+            value = self._letter(record.data, reason, record.position, now)
+        if value is None or len(value) > MAX_MESSAGE_BYTES:
             # JSON escaping can grow text up to 6x: this cut always fits in one message.
             cut = min(self.settings.connector_max_record_bytes, MAX_MESSAGE_BYTES // 8)
             reason = f"{reason} (raw cut to its first {cut} bytes)"
