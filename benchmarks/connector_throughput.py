@@ -5,14 +5,13 @@ the connector's own transport code in this process, into Kafka with ``acks=all``
 
 - ``file``: :class:`FileTail` reads a file to its end (``--once``), position saved per chunk;
 - ``syslog+tcp``: :class:`SyslogTcp` reads one connection, newline framing; the sender is a
-  thread writing the whole stream;
-- ``pipeline`` (no broker, CPU time only): parse and dead-letter, ``Intake.convert``, in
-  batches of a 64 kB chunk's worth of records; what bad records change in a connector.
+  thread writing the whole stream.
 
 A run is timed from the first byte read (or sent) until the broker acknowledged the last
 record (``Delivery.send`` returns only then); the connector's CPU time per record (this
 process: parsing, framing, the Kafka client; not the broker) is shown too, as it is far less
-noisy than wall time on a shared machine. Each row is the median of ``--runs`` runs, clean
+noisy than wall time on a shared machine (per-record costs of parsing and dead letters,
+without the broker: ``parse_throughput.py``). Each row is the median of ``--runs`` runs, clean
 and 1%-bad runs in turn; every 100th record of the 1%-bad runs is a bad-input corpus record
 (all kinds except the 10 MB one, which would make the file a gigabyte).
 
@@ -34,12 +33,11 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from correlator_connectors.formats import get_parser
 from correlator_connectors.parsers.base import Parser
-from correlator_connectors.transports.delivery import Delivery, Intake, Outcome, Record
+from correlator_connectors.transports.delivery import Delivery, Outcome, Record
 from correlator_connectors.transports.files import FileTail
 from correlator_connectors.transports.positions import PositionStore
 from correlator_connectors.transports.syslog import SyslogTcp
@@ -137,26 +135,12 @@ def _send(port: int, payload: bytes) -> None:
         connection.sendall(payload)
 
 
-async def pipeline_run(settings: Settings, lines: list[bytes], folder: Path) -> tuple[float, float]:
-    """Parse and dead-letter only (``Intake.convert`` in 64 kB-sized batches), no broker:
-    the part of a connector's CPU that bad records change."""
-    intake = Intake(settings, "pipeline", FORMAT)
-    parser = get_parser(FORMAT)
-    records = [Record(line, f"bench:{n}") for n, line in enumerate(lines)]
-    now = datetime.now(UTC)
-    cpu = time.process_time()
-    for start in range(0, len(records), 350):
-        intake.convert(parser, records[start : start + 350], now)
-    elapsed = time.process_time() - cpu
-    return elapsed, elapsed
-
-
 def measure(
     settings: Settings, transport: str, count: int, runs: int, folder: Path
 ) -> dict[bool, tuple[float, float]]:
     """Per batch (clean, 1% bad): median records/s and median connector CPU µs per record,
     runs in turn."""
-    run = {"pipeline": pipeline_run, "file": file_run, "syslog+tcp": tcp_run}[transport]
+    run = file_run if transport == "file" else tcp_run
     clean, mixed = stream(count, bad=False), stream(count, bad=True)
     walls: dict[bool, list[float]] = {False: [], True: []}
     cpus: dict[bool, list[float]] = {False: [], True: []}
@@ -198,7 +182,7 @@ def main() -> None:
             f" {'CPU µs/rec':>11} {'1% bad':>8} {'CPU +':>6}"
         )
         with tempfile.TemporaryDirectory() as folder:
-            for transport in ("pipeline", "file", "syslog+tcp"):
+            for transport in ("file", "syslog+tcp"):
                 rows = measure(settings, transport, count, runs, Path(folder))
                 (clean, clean_cpu), (mixed, mixed_cpu) = rows[False], rows[True]
                 print(
