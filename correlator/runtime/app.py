@@ -9,7 +9,8 @@
   ``/performance/``. What is left answers ``/`` with ``{"status": "OK"}``. Metrics and health
   are served by prometheus_client (:mod:`correlator.runtime.metrics`) instead;
 - tables on RocksDB through rocksdict, in ``<state_dir>/worker``;
-- every agent runs with ``concurrency=1`` (above 1, Faust can commit past in-flight records).
+- every agent runs with ``concurrency=1`` (above 1, Faust can commit past in-flight records);
+- produce batching: records wait up to 10 ms to share a request.
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ def build_app(settings: Settings, app_id: str) -> faust.App:
         # A worker that dies without leaving (kill -9, lost host) hands its partitions over
         # after this long; Faust's 60 s default leaves them unprocessed for a minute.
         broker_session_timeout=10.0,
+        # Faust sends every record (forwarded events, changelog writes, alerts) in a request of
+        # its own by default. Waiting 10 ms to fill batches took the worker from ~600 to ~720
+        # events/s and cut the broker's CPU by ~40% (benchmarks/README.md); it adds at most 10 ms
+        # per hop to an alert's latency.
+        producer_linger_ms=10,
     )
 
 

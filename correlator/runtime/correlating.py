@@ -103,12 +103,28 @@ class Pipeline:
     # -- rules, directory and identity ---------------------------------------------------
 
     async def follow(self) -> None:
-        """Read the rules and directory topics and keep following them (a worker task)."""
+        """Read the rules and directory topics and keep following them (a worker task).
+
+        The worker is ready (``caught_up``) once both are read and identity and router are
+        built from them: for a large directory that takes seconds, which the first event
+        would otherwise wait for while its partitions' records pile up."""
 
         def invalid(position: str, raw: bytes, reason: str) -> None:
             self._invalid.append((position, raw, reason))
 
-        await Follower(self.settings, self.published, invalid).run(self.caught_up)
+        loaded = asyncio.Event()
+        following = asyncio.ensure_future(
+            Follower(self.settings, self.published, invalid).run(loaded)
+        )
+        try:
+            await asyncio.wait({following, asyncio.ensure_future(loaded.wait())},
+                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            if loaded.is_set():
+                self._current()
+                self.caught_up.set()
+            await following
+        finally:
+            following.cancel()
 
     def _current(self) -> tuple[Identity, Router]:
         """Identity and router for the published content; rebuilt when it changed."""
