@@ -65,6 +65,7 @@ class Result:
 LEVERS: dict[str, dict[str, object]] = {
     "linger0": {"producer_linger_ms": 0},
     "linger10": {"producer_linger_ms": 10},
+    "linger25": {"producer_linger_ms": 25},
     "linger50": {"producer_linger_ms": 50},
     "poll2000": {"broker_max_poll_records": 2000},
 }

@@ -109,12 +109,22 @@ def _stamp(log: Path, text: str) -> datetime | None:
     return None
 
 
-def restart(run: bench.Settings, stream: bench.Wire, index: int) -> Restart:
+VARIANTS: dict[str, dict[str, object]] = {
+    "default": {},
+    "fetch8": {"consumer_max_fetch_size": 8 << 20},
+}
+"""Faust settings over the worker's own for a restart (see ``worker_variant.py``)."""
+
+
+def restart(run: bench.Settings, stream: bench.Wire, index: int,
+            faust: dict[str, object] | None = None) -> Restart:  # fmt: skip
     """Start a worker on an empty state directory; time its restore and first event."""
     shutil.rmtree(bench.STATE / "workers" / run.topic_prefix, ignore_errors=True)
-    command = [sys.executable, "-m", "correlator.cli", "worker", "--loglevel", "info"]
+    command = [sys.executable, str(bench.ROOT / "benchmarks" / "worker_variant.py")]
+    extra = {**EXTRA, "CORRELATOR_BENCH_LOGLEVEL": "info",
+             "CORRELATOR_BENCH_FAUST": serde.dumps(faust or {}).decode()}  # fmt: skip
     began = time.time()
-    worker = bench.start_worker(run, index, EXTRA, command)
+    worker = bench.start_worker(run, index, extra, command)
     try:
         return asyncio.run(_first_event(run, stream, worker, began))
     finally:
@@ -169,6 +179,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 keys")
     parser.add_argument("--keys", type=int, help="keys in the engine table (1,000,000)")
     parser.add_argument("--events", type=int, default=4_000, help="stream slice of the fill")
+    parser.add_argument(
+        "--variants",
+        default="default",
+        help=f"restarts, each on an empty state: {','.join(VARIANTS)}",
+    )
     args = parser.parse_args()
     keys = args.keys or (100_000 if args.quick else 1_000_000)
     stream = bench.wire(args.people).part(args.events, 0.4)
@@ -186,15 +201,20 @@ def main() -> None:
             real = asyncio.run(read_changelog(run))
             bench.say(f"the worker wrote {len(real):,} changelog records; padding to {keys:,}")
             written = asyncio.run(pad(run, real, keys))
-            full = restart(run, stream, 1)
-    restore = f"{full.restore_s:.1f}" if full.restore_s is not None else "?"
+            restarts = {}
+            for i, name in enumerate(args.variants.split(",")):
+                restarts[name] = restart(run, stream, i + 1, VARIANTS[name])
+                bench.say(f"{name}: restore {restarts[name].restore_s} s")
+    rows = [["empty", "default", "0", "0", "-", f"{empty.first_event_s:.1f}",
+             f"{empty.rss_mib:.0f}"]]  # fmt: skip
+    for name, done in restarts.items():
+        restore = f"{done.restore_s:.1f}" if done.restore_s is not None else "?"
+        rows.append(["padded", name, f"{keys:,}", f"{written / 2**20:,.0f}", restore,
+                     f"{done.first_event_s:.1f}", f"{done.rss_mib:.0f}"])  # fmt: skip
     print(f"\n{header}\n")
-    print(bench.table(
-        ["changelog", "keys", "MiB", "restore s", "start to first event s", "RSS MiB"],
-        [["empty", "0", "0", "-", f"{empty.first_event_s:.1f}", f"{empty.rss_mib:.0f}"],
-         ["padded", f"{keys:,}", f"{written / 2**20:,.0f}", restore,
-          f"{full.first_event_s:.1f}", f"{full.rss_mib:.0f}"]],
-    ))  # fmt: skip
+    header_row = ["changelog", "worker", "keys", "MiB", "restore s", "start to first event s",
+                  "RSS MiB"]  # fmt: skip
+    print(bench.table(header_row, rows))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 ``$CORRELATOR_BENCH_FAUST`` holds a JSON object of ``faust.App`` settings (for example
 ``{"producer_linger_ms": 0}``) merged over what :func:`correlator.runtime.app.build_app`
-passes; ``$CORRELATOR_PROFILE_OUT``, when set, runs the worker under pyinstrument (see
-``profile_worker.py``). ``e2e_throughput.py`` starts lever rows through this script.
+passes; ``$CORRELATOR_BENCH_LOGLEVEL`` sets the log level (default warning);
+``$CORRELATOR_PROFILE_OUT``, when set, runs the worker under pyinstrument (see
+``profile_worker.py``). Lever rows of ``e2e_throughput.py`` and the restarts of
+``restore.py`` start their workers through this script.
 """
 
 from __future__ import annotations
@@ -37,4 +39,5 @@ if __name__ == "__main__":
     else:
         from correlator.cli import main
 
-        sys.exit(main(["worker", "--loglevel", "warning"]))
+        level = os.environ.get("CORRELATOR_BENCH_LOGLEVEL", "warning")
+        sys.exit(main(["worker", "--loglevel", level]))
