@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import faust
     from prometheus_client import CollectorRegistry
 
+    from correlator.logthrottle import throttle
     from correlator.runtime.app import build_app
     from correlator.runtime.brokerwatch import PROBE_INTERVAL, BrokerWatch
     from correlator.runtime.topics import ensure_topics, standard_topics
@@ -57,7 +58,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         pipeline = correlating.attach(app, settings, metrics)
         serve(metrics, settings.metrics_host, settings.metrics_port, pipeline.caught_up.is_set)
         registry = metrics.registry
-    # A broker outage is waited out by the Kafka clients; the watch says so in the log.
+    # A broker outage is waited out by the Kafka clients; the watch says so in the log, where
+    # the clients' own retries are throttled.
     app.timer(PROBE_INTERVAL, name="broker-watch")(BrokerWatch(settings, registry).check)
+    throttle()
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()

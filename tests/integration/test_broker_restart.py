@@ -163,6 +163,7 @@ def test_the_broker_killed_and_restarted_mid_run_loses_no_record_and_no_alert(
     assert "broker unreachable, retrying in" in connector.output()
     assert "broker unreachable at " in worker.output()
     assert "broker reachable again" in worker.output()
+    assert "Logging error" not in worker.output() + connector.output()
 
 
 class StoppedInOutage:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from correlator.errors import ConfigError
+from correlator.logthrottle import throttle
 from correlator.runtime.topics import ensure_topics, standard_topics
 from correlator.settings import Settings
 from correlator_connectors import formats
@@ -46,6 +47,7 @@ def run_connector(
     Configuration is checked before anything touches Kafka; then the topics are ensured.
     """
     check(settings, source, format_name)
+    throttle()  # a broker outage would flood the log with aiokafka's retries
     ensure_topics(settings, standard_topics(settings))
     asyncio.run(_main(settings, source, format_name, name, once))
 
