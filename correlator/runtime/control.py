@@ -30,6 +30,7 @@ from correlator.core.rules.model import Rule
 from correlator.identity.directory import Directory
 from correlator.model.deadletter import kafka_position
 from correlator.runtime.security import aiokafka_options
+from correlator.runtime.topics import CONTROL_RECORD_BYTES
 from correlator.settings import Settings
 
 DIRECTORY_KEY = b"directory"
@@ -126,6 +127,7 @@ class Follower:
             bootstrap_servers=self._settings.bootstrap_servers,
             group_id=None,
             enable_auto_commit=False,
+            max_partition_fetch_bytes=CONTROL_RECORD_BYTES,
             **aiokafka_options(self._settings),
         )
         await consumer.start()
@@ -159,8 +161,9 @@ def publish(settings: Settings, topic: str, records: Iterable[tuple[bytes, bytes
 
     async def run() -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers, acks="all", **aiokafka_options(settings)
-        )
+            bootstrap_servers=settings.bootstrap_servers, acks="all",
+            max_request_size=CONTROL_RECORD_BYTES, **aiokafka_options(settings),
+        )  # fmt: skip
         await producer.start()
         try:
             sent = [await producer.send(topic, value, key=key) for key, value in records]

@@ -39,6 +39,7 @@ from correlator.runtime.app import ROCKSDICT, raw_topic
 from correlator.runtime.control import Follower, Published
 from correlator.runtime.gauges import INTERVAL, Gauges
 from correlator.runtime.metrics import RuntimeMetrics
+from correlator.runtime.offsets import CHECK_INTERVAL, SafeTransport, StallGuard
 from correlator.runtime.routing import Router, route_key, split_key
 from correlator.runtime.sharedstore import SharedStore
 from correlator.runtime.tablestore import TableStore
@@ -46,6 +47,8 @@ from correlator.runtime.topics import DOMAINS, event_topic
 from correlator.settings import Settings
 
 APP_ID = "correlator"
+STATE_RECORD_BYTES = 16 * 1024 * 1024
+"""Largest changelog record (one key's state) the worker writes."""
 TICK_KEY = b"@tick"
 DEAD_RAW_BYTES = 100_000
 """A dead letter keeps at most this much of the record: JSON escaping or base64 can grow it
@@ -79,12 +82,16 @@ class Pipeline:
         self.late = raw_topic(app, settings.topic("late"))
         self.dlq = raw_topic(app, settings.topic("dlq"))
         parts = settings.partitions
-        self.state = app.Table("engine", partitions=parts, options=ROCKSDICT)
+        # One key's state can outgrow Kafka's 1 MB default (a site's pending hits over a
+        # long allowed lateness): its changelog record must still go through.
+        large = {"max.message.bytes": str(STATE_RECORD_BYTES)}
+        self.state = app.Table("engine", partitions=parts, options=ROCKSDICT,
+                               extra_topic_configs=large)  # fmt: skip
         # Identity state: every worker holds all of it, live (see .sharedstore); the table only
         # carries the changes, rebuilt in memory from its changelog on start.
         self.identity_store = SharedStore()
         self.identity_state = app.GlobalTable(
-            "identity", partitions=parts, store="memory://",
+            "identity", partitions=parts, store="memory://", extra_topic_configs=large,
             on_changelog_event=self.identity_store.on_changelog_event,
         )  # fmt: skip
         self.identity_store.table = self.identity_state
@@ -276,6 +283,7 @@ def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipel
     """Register the agents, tables, timer and follower task of the pipeline on ``app``."""
     # Before anything creates the consumer: commits that never skip a record (.offsets).
     app.transport = SafeTransport(app.conf.broker_consumer, app)
+    app.conf.producer_max_request_size = STATE_RECORD_BYTES
     pipeline = Pipeline(app, settings, metrics)
     events = raw_topic(app, *(event_topic(settings, d) for d in DOMAINS))
     app.agent(events, name="resolve", concurrency=1)(pipeline.resolve)

@@ -108,6 +108,10 @@ class StallGuard:
             self._seen.clear()  # positions are being reset: look again afterwards
             return
         consumer = app.consumer
+        if getattr(consumer, "_commit_fut", None) is not None:
+            # A commit is under way: Faust has taken the offsets it commits out of the
+            # acknowledged ones but not yet recorded them as committed. Look next time.
+            return
         seen: dict[Any, tuple[Progress, int]] = {}
         for tp in consumer.assignment():
             if tp.topic not in self._topics:

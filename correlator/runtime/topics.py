@@ -25,6 +25,11 @@ DOMAINS: tuple[Domain, ...] = (
 )  # fmt: skip
 
 
+CONTROL_RECORD_BYTES = 64 * 1024 * 1024
+"""Largest record on the ``directory`` and ``rules`` topics. The directory is one record:
+an organisation of a few thousand people is already above Kafka's 1 MB default."""
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
@@ -40,6 +45,7 @@ def event_topic(settings: Settings, domain: str) -> str:
 def standard_topics(settings: Settings) -> list[TopicSpec]:
     """Every topic the connectors and workers share."""
     parts = settings.partitions
+    large = {"max.message.bytes": str(CONTROL_RECORD_BYTES)}
     specs = [TopicSpec(event_topic(settings, d), parts) for d in DOMAINS]
     specs += [
         TopicSpec(settings.topic("alerts"), parts),
@@ -47,8 +53,8 @@ def standard_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic("late"), 1),
         TopicSpec(settings.topic("counts"), parts),
         TopicSpec(settings.topic("correlate"), parts),
-        TopicSpec(settings.topic("rules"), 1, compacted=True),
-        TopicSpec(settings.topic("directory"), 1, compacted=True),
+        TopicSpec(settings.topic("rules"), 1, compacted=True, config=large),
+        TopicSpec(settings.topic("directory"), 1, compacted=True, config=large),
     ]
     return specs
 

@@ -33,6 +33,7 @@ class FakeConsumer:
         self.end = highwater
         self.fetched: int | None = None
         self.seeks: list[tuple[Any, int | None]] = []
+        self._commit_fut: object | None = None
 
     def assignment(self) -> set[Any]:
         return {EVENTS}
@@ -137,3 +138,14 @@ def test_nothing_is_done_while_a_rebalance_resets_positions() -> None:
     app.rebalancing = False
     checks(stall, IDLE_CHECKS - 1)
     assert consumer.seeks == []  # the count started again after the rebalance
+
+
+def test_nothing_is_done_while_a_commit_is_under_way() -> None:
+    consumer = FakeConsumer(highwater=20)
+    consumer._committed_offset[EVENTS] = 10
+    consumer.fetched = 20
+    consumer.ack(12, 13)  # 10 and 11 are being committed: taken out of the acknowledged ones
+    consumer._commit_fut = object()
+    stall, _, _ = guard(consumer)
+    checks(stall, 5)
+    assert consumer.seeks == []
