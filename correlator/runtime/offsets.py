@@ -93,7 +93,8 @@ class StallGuard:
     - **skipped**: a record was skipped while later ones were acknowledged; Faust would
       never commit past it (seen at the second check);
     - **idle**: records are waiting in the partition, yet over :data:`IDLE_CHECKS` checks
-      nothing was fetched, acknowledged or committed (the fetcher lost the partition).
+      nothing was fetched, acknowledged or committed, and the worker has nothing else in
+      hand (the fetcher lost the partition).
     """
 
     def __init__(self, app: Any, metrics: RuntimeMetrics, topics: set[str]) -> None:
@@ -112,6 +113,9 @@ class StallGuard:
             # A commit is under way: Faust has taken the offsets it commits out of the
             # acknowledged ones but not yet recorded them as committed. Look next time.
             return
+        # A worker with records in its streams is busy, not stalled: partitions wait their
+        # turn behind a backlog (the fetcher stops when the stream buffers are full).
+        busy = bool(getattr(consumer, "_unacked_messages", ()))
         seen: dict[Any, tuple[Progress, int]] = {}
         for tp in consumer.assignment():
             if tp.topic not in self._topics:
@@ -126,7 +130,7 @@ class StallGuard:
             committed = progress[0]
             skipped = missing(consumer, tp) is not None and times >= 2
             waiting = highwater is not None and highwater > (committed or 0)
-            idle = waiting and progress[2] is None and times >= IDLE_CHECKS
+            idle = waiting and progress[2] is None and times >= IDLE_CHECKS and not busy
             if skipped or idle:
                 await self._reread(consumer, tp, committed, "skipped" if skipped else "idle")
                 continue

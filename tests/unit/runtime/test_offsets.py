@@ -34,6 +34,7 @@ class FakeConsumer:
         self.fetched: int | None = None
         self.seeks: list[tuple[Any, int | None]] = []
         self._commit_fut: object | None = None
+        self._unacked_messages: set[object] = set()
 
     def assignment(self) -> set[Any]:
         return {EVENTS}
@@ -149,3 +150,14 @@ def test_nothing_is_done_while_a_commit_is_under_way() -> None:
     stall, _, _ = guard(consumer)
     checks(stall, 5)
     assert consumer.seeks == []
+
+
+def test_a_busy_worker_lets_a_partition_wait_its_turn() -> None:
+    consumer = FakeConsumer(highwater=50)
+    consumer._unacked_messages = {object()}  # records of other partitions in the streams
+    stall, _, _ = guard(consumer)
+    checks(stall, 3 * IDLE_CHECKS)
+    assert consumer.seeks == []
+    consumer._unacked_messages = set()  # nothing else in hand, and still nothing moves
+    checks(stall, 1)
+    assert consumer.seeks == [(EVENTS, None)]
