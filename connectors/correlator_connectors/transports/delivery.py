@@ -19,8 +19,9 @@ when it gives up (the broker gone longer than its timeouts), :meth:`Delivery.sen
 no position, offset or HTTP answer moves past an unacknowledged record; messages the broker
 had taken before the failure may be written twice (same event ids: repeats, never a loss).
 Errors no retry can fix (a message too large, no permission) raise :class:`DeliveryError` at
-once, as does a stop requested while the broker is away: the batch then counts as not
-delivered (a file is read again from its saved position on restart).
+once, as does a stop while the broker stays away (a batch in flight gets :data:`STOP_GRACE`
+seconds first): the batch then counts as not delivered (a file is read again from its saved
+position on restart).
 """
 
 from __future__ import annotations
@@ -270,7 +271,7 @@ class Delivery:
 
     async def _acks(self, pending: list[asyncio.Future[Any]]) -> None:
         """Every acknowledgement; a line every :data:`ACK_PATIENCE` seconds while there are
-        none (the producer is resending meanwhile), and :class:`DeliveryError` on a stop."""
+        none (the producer is resending meanwhile); on a stop, see :meth:`_last_acks`."""
         acks: asyncio.Future[Any] = asyncio.gather(*pending)
         stopping: asyncio.Future[Any] = asyncio.ensure_future(self.stop_requested.wait())
         waited = 0.0
@@ -287,7 +288,8 @@ class Delivery:
                         )  # fmt: skip
                     return
                 if stopping.done():
-                    raise self._failed(pending, None)
+                    await self._last_acks(acks, pending)
+                    return
                 waited += ACK_PATIENCE
                 metrics.UNREACHABLE.labels(self.connector).inc()
                 log.warning(
@@ -299,6 +301,14 @@ class Delivery:
             stopping.cancel()
             if not acks.done():
                 acks.cancel()
+
+    async def _last_acks(self, acks: asyncio.Future[Any], pending: Sequence[object]) -> None:
+        """On a stop: a batch in flight gets :data:`STOP_GRACE` seconds (a polite stop with
+        the broker up loses nothing); with the broker away it fails then."""
+        done, _ = await asyncio.wait({acks}, timeout=STOP_GRACE)
+        if not done:
+            raise self._failed(pending, None)
+        acks.result()
 
     def _failed(self, messages: Sequence[object], exc: KafkaError | None) -> DeliveryError:
         why = f"({exc})" if exc is not None else "(stopped while waiting for the broker)"

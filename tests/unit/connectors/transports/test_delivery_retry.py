@@ -74,6 +74,7 @@ def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(delivery, "RETRY_FIRST", 0.01)
     monkeypatch.setattr(delivery, "RETRY_MAX", 0.04)
     monkeypatch.setattr(delivery, "ACK_PATIENCE", 0.02)
+    monkeypatch.setattr(delivery, "STOP_GRACE", 0.2)
 
 
 def retry_delays(caplog: pytest.LogCaptureFixture) -> list[float]:
@@ -145,3 +146,9 @@ def test_a_stop_while_acknowledgements_are_outstanding_fails_the_batch() -> None
     producer = FlakyProducer([], slow=30.0)
     with pytest.raises(DeliveryError, match="stopped while waiting for the broker"):
         deliver(producer, stop_after=0.05)
+
+
+def test_a_stop_with_the_broker_up_waits_for_the_batch_in_flight() -> None:
+    producer = FlakyProducer([], slow=0.1)
+    assert deliver(producer, stop_after=0.01).events == len(RECORDS)
+    assert len(producer.attempts) == 1
