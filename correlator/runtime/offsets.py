@@ -132,7 +132,10 @@ class StallGuard:
             waiting = highwater is not None and highwater > (committed or 0)
             idle = waiting and progress[2] is None and times >= IDLE_CHECKS and not busy
             if skipped or idle:
-                await self._reread(consumer, tp, committed, "skipped" if skipped else "idle")
+                try:
+                    await self._reread(consumer, tp, committed, "skipped" if skipped else "idle")
+                except Exception:  # a timer that raises stops the worker: log, try next time
+                    log.exception("%s[%d]: could not read the partition again", *tp)
                 continue
             seen[tp] = (progress, times)
         self._seen = seen
@@ -156,7 +159,6 @@ class StallGuard:
         consumer._acked.pop(tp, None)
         consumer._acked_index.pop(tp, None)
         consumer._gap.pop(tp, None)
-        if committed is None:
-            await consumer.seek_to_beginning(tp)
-        else:
-            await consumer.seek(tp, committed)
+        if committed is None:  # never committed: from the start of what the topic holds
+            committed = (await consumer.earliest_offsets(tp))[tp]
+        await consumer.seek(tp, committed)

@@ -48,8 +48,8 @@ class FakeConsumer:
     async def seek(self, tp: Any, offset: int) -> None:
         self.seeks.append((tp, offset))
 
-    async def seek_to_beginning(self, tp: Any) -> None:
-        self.seeks.append((tp, None))
+    async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
+        return {tp: 7 for tp in tps}  # older records were deleted by retention
 
     def ack(self, *offsets: int) -> None:
         self._acked[EVENTS].extend(offsets)
@@ -114,7 +114,7 @@ def test_an_idle_partition_with_records_waiting_is_read_again_from_the_start() -
     checks(stall, IDLE_CHECKS - 1)
     assert consumer.seeks == []
     checks(stall, 1)
-    assert consumer.seeks == [(EVENTS, None)]
+    assert consumer.seeks == [(EVENTS, 7)]
     assert rereads(metrics, "idle") == 1
 
 
@@ -160,4 +160,4 @@ def test_a_busy_worker_lets_a_partition_wait_its_turn() -> None:
     assert consumer.seeks == []
     consumer._unacked_messages = set()  # nothing else in hand, and still nothing moves
     checks(stall, 1)
-    assert consumer.seeks == [(EVENTS, None)]
+    assert consumer.seeks == [(EVENTS, 7)]
