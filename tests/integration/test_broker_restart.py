@@ -8,7 +8,9 @@ appended while it is down, and the broker is started again on the same port and 
 Nobody restarts the connector or the worker: both must find the broker again by themselves.
 Measured against a fault-free reference (``correlator
 replay`` over the same records): every record on the events topic (repeats allowed), and the
-alert-id set equal, after removing exact id repeats.
+alert-id set equal, after removing exact id repeats. A second connector, stopped (SIGTERM)
+during the outage, must exit without waiting for the broker and, started again, deliver the
+records it could not.
 
 This test runs its own broker (it stops it), on ``CORRELATOR_TEST_RESTART_BROKER_PORT``
 (default: the session broker's port + 20) and the next port, with its data in a temporary
