@@ -36,19 +36,15 @@ from correlator import serde
 from correlator.localbroker import LocalBroker
 from correlator.model import Event, Source
 from correlator.runtime.correlating import APP_ID
-from correlator.runtime.topics import (
-    DOMAINS,
-    TopicSpec,
-    delete_topics,
-    ensure_topics,
-    event_topic,
-    standard_topics,
-)
-from correlator.settings import Settings
+from correlator.runtime.topics import DOMAINS as DOMAINS
+from correlator.runtime.topics import TopicSpec, delete_topics, ensure_topics, standard_topics
+from correlator.runtime.topics import event_topic as event_topic
+from correlator.settings import Settings as Settings
 from correlator.sim import Scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from core_throughput import CACHE, ROOT, prepare
+from core_throughput import CACHE, prepare
+from core_throughput import ROOT as ROOT
 
 BROKER_PORT = 19460
 STATE = ROOT / ".state" / "bench-broker"
@@ -182,7 +178,7 @@ async def produce(settings: Settings, records: Sequence[tuple[str, bytes, bytes]
     )
     await producer.start()
     try:
-        topics = {d: event_topic(settings, d) for d in DOMAINS}
+        topics: dict[str, str] = {d: event_topic(settings, d) for d in DOMAINS}
         for domain, key, value in records:
             await producer.send(topics[domain], value, key=key)
         await producer.flush()

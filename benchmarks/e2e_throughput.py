@@ -17,8 +17,8 @@ when it can be imported (see ``baseline_quix.py``). Each figure is the median of
 ratios are to the aiokafka baseline of the same invocation. CPU seconds of the consumers and
 of the broker over the run say where the machine's time went.
 
-    .venv/bin/python benchmarks/e2e_throughput.py --quick   # 8,000 events, 1 run per row
-    .venv/bin/python benchmarks/e2e_throughput.py           # 227,175 events, median of 3
+    .venv/bin/python benchmarks/e2e_throughput.py --quick   # 5,000 events, 1 run per row
+    .venv/bin/python benchmarks/e2e_throughput.py           # 60,000 events, median of 3
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ LEVERS: dict[str, dict[str, object]] = {
     "linger25": {"producer_linger_ms": 25},
     "linger50": {"producer_linger_ms": 50},
     "poll2000": {"broker_max_poll_records": 2000},
+    "fetch8": {"consumer_max_fetch_size": 8 << 20},
 }
 """Faust settings a lever row sets over the worker's own (see ``worker_variant.py``)."""
 
@@ -250,8 +251,10 @@ def median(runs: int, once: Callable[[], Result], label: str) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     bench.add_broker_options(parser)
-    parser.add_argument("--quick", action="store_true", help="8,000 events, one run per row")
-    parser.add_argument("--events", type=int, help="N events of the stream (default all)")
+    parser.add_argument("--quick", action="store_true", help="5,000 events, one run per row")
+    parser.add_argument(
+        "--events", type=int, help="N events of the stream (60,000; 0: all 227,175)"
+    )
     parser.add_argument(
         "--start",
         type=float,
@@ -270,7 +273,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
-    count = args.events or (8_000 if args.quick else None)
+    count = args.events if args.events is not None else (5_000 if args.quick else 60_000)
+    count = count or None
     stream = bench.wire(args.people).part(count, args.start)
     rows = args.rows.split(",")
     header = (

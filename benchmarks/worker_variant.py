@@ -17,7 +17,6 @@ from typing import Any
 import faust
 
 from correlator import serde
-from correlator.runtime import app
 
 
 def patch() -> None:
@@ -27,7 +26,8 @@ def patch() -> None:
     def build(*args: Any, **kwargs: Any) -> faust.App:
         return original(*args, **{**kwargs, **extra})
 
-    app.faust.App = build  # type: ignore[misc]  # the benchmark's seam: one module attribute
+    # build_app calls faust.App: the benchmark's one seam into the worker.
+    setattr(faust, "App", build)  # noqa: B010
 
 
 if __name__ == "__main__":
