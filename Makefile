@@ -51,7 +51,7 @@ test: lint
 	$(SECURE_TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
 
 # Long runs: the tests marked 'fuzz' (every parser) with the 'soak' Hypothesis profile,
-# 20 000 inputs per test (see tests/fuzzing.py), and any test marked 'soak'. About an hour;
+# 10 000 inputs per test (see tests/fuzzing.py), and any test marked 'soak'. One to two hours;
 # each test may take up to an hour (the 300 s per-test limit of make test is lifted).
 soak: install
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -p no:cacheprovider --timeout 3600 -m "soak or fuzz" tests
