@@ -292,5 +292,10 @@ class Engine:
 def _next_due(rule: CompiledRule, state: State, first: int | None) -> int | None:
     """The next timer of a key: its machine's, its suppression's end, or ``first`` (the
     earliest pending hit's time, which the caller knows)."""
-    times = [t for t in (rule.machine.due(state), state.get("su"), first) if t is not None]
-    return min(times) if times else None
+    due = rule.machine.due(state)
+    until = state.get("su")
+    if until is not None and (due is None or until < due):
+        due = until
+    if first is not None and (due is None or first < due):
+        due = first
+    return due

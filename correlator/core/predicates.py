@@ -99,14 +99,21 @@ def compile_match(
     ``skip`` names fields whose tests the caller already guarantees (the engine's index
     only offers an event to steps whose literal ``domain``/``activity`` it has).
     """
-    pairs = [
-        (fields.getter(path, env.identity), compile_test(test, env))
+    tests = [
+        (_cost(path, test), fields.getter(path, env.identity), compile_test(test, env))
         for path, test in match.items()
         if not uses_ref(test) and path not in skip
     ]
     groups = [compile_match(group, (), env) for group in any_of]
     if groups:
-        pairs.append((lambda event: event, lambda event, _e, _l: any(g(event) for g in groups)))
+        cost = max(_cost(path, test) for group in any_of for path, test in group.items())
+        tests.append(
+            (max(cost, 1), lambda event: event, lambda event, _e, _l: any(g(event) for g in groups))
+        )
+    # Cheapest first: the tests are pure, so their order changes nothing but the time it
+    # takes to reject an event (most events fail on a field before identity is asked).
+    tests.sort(key=lambda item: item[0])
+    pairs = [(get, test) for _, get, test in tests]
     if not pairs:
         return lambda event: True
     if len(pairs) == 1:
@@ -120,6 +127,13 @@ def compile_match(
         return True
 
     return every
+
+
+def _cost(path: str, test: FieldTest) -> int:
+    """0: a field of the event; 2: asks identity (an attribute path or operand)."""
+    if path.partition(".")[0] in fields.IDENTITY_ROOTS:
+        return 2
+    return 2 if any(isinstance(o, Attr) for o in operands(test)) else 0
 
 
 def compile_ref_tests(match: Match, env: Env) -> tuple[RefTest, ...]:

@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from correlator.identity import normalize
 from correlator.identity.directory import Person, Reader, WorkingHours
+from correlator.identity.index import DirectoryIndex
 from correlator.identity.presence import ABSENT, PresenceView
 from correlator.model import Event, Resolved
 
@@ -112,8 +113,7 @@ class Attributes:
 
         def get(event: Event, resolved: Resolved, t: float) -> Any:
             entity = find(event, resolved, t)
-            fields = self.fields(kind, entity) if entity is not None else None
-            return fields.get(field) if fields is not None else None
+            return self.field(kind, entity, field) if entity is not None else None
 
         return get
 
@@ -213,20 +213,24 @@ class Attributes:
 
         return get
 
-    def fields(self, kind: str, entity: str) -> dict[str, Any] | None:
-        """Plain-value fields of one directory entry (memoized until the next reload)."""
+    def field(self, kind: str, entity: str, name: str) -> Any:
+        """One plain-value field of a directory entry (memoized until the next reload).
+
+        Field by field: rules read one or two fields of an entry, and converting all of
+        them (a host's every IP address to text) would cost more than the rule does."""
         cached = self._fields.get((kind, entity))
         if cached is None:
-            cached = _entry_fields(self._identity, kind, entity)
-            if cached is None:
+            if entity not in _tables(self._identity.index)[kind]:
                 return None
-            self._fields[(kind, entity)] = cached
-        return cached
+            cached = self._fields[(kind, entity)] = {}
+        if name in cached:
+            return cached[name]
+        value = cached[name] = _entry_field(self._identity.index, kind, entity, name)
+        return value
 
 
-def _entry_fields(identity: Identity, kind: str, entity: str) -> dict[str, Any] | None:
-    index = identity.index
-    tables: dict[str, dict[str, Any]] = {
+def _tables(index: DirectoryIndex) -> dict[str, dict[str, Any]]:
+    return {
         "person": index.people,
         "host": index.assets,
         "site": index.sites,
@@ -234,26 +238,36 @@ def _entry_fields(identity: Identity, kind: str, entity: str) -> dict[str, Any] 
         "camera": index.cameras,
         "zone": index.zones,
     }
-    entry: BaseModel | None = tables[kind].get(entity)
-    if entry is None:
-        return None
-    fields = {name: _plain(getattr(entry, name)) for name in type(entry).model_fields}
-    if kind == "person":
-        fields["badges"] = tuple(c["badge"] for c in fields["credentials"])
-    elif kind == "host":
-        fields["hostname"] = fields["hostnames"][0] if fields["hostnames"] else None
-    elif kind == "site":
-        fields["networks"] = tuple(n["cidr"] for n in fields["networks"])
-        fields["geo"] = (fields["latitude"], fields["longitude"])
-        nets = index.sites[entity].networks
-        fields["vpn_networks"] = tuple(str(n.cidr) for n in nets if n.kind == "vpn")
-        fields["guest_networks"] = tuple(str(n.cidr) for n in nets if n.kind == "guest")
-    elif kind == "door":
-        door = index.doors[entity]
-        fields["readers"] = tuple(r.id if isinstance(r, Reader) else r for r in door.readers)
-        fields["perimeter"] = door.zone is None if door.perimeter is None else door.perimeter
-        fields["cameras"] = index.door_cameras.get(entity, ())
-    return fields
+
+
+def _entry_field(index: DirectoryIndex, kind: str, entity: str, name: str) -> Any:
+    """A directory field as plain values, or a derived one (which wins over a field)."""
+    entry: Any = _tables(index)[kind][entity]
+    if kind == "person" and name == "badges":
+        return tuple(c.badge for c in entry.credentials)
+    if kind == "host" and name == "hostname":
+        return entry.hostnames[0] if entry.hostnames else None
+    if kind == "site" and name in _SITE_DERIVED:
+        if name == "geo":
+            return (entry.latitude, entry.longitude)
+        wanted = _SITE_DERIVED[name]
+        return tuple(str(n.cidr) for n in entry.networks if wanted is None or n.kind == wanted)
+    if kind == "door" and name in ("readers", "perimeter", "cameras"):
+        if name == "readers":
+            return tuple(r.id if isinstance(r, Reader) else r for r in entry.readers)
+        if name == "perimeter":
+            return entry.zone is None if entry.perimeter is None else entry.perimeter
+        return index.door_cameras.get(entity, ())
+    return _plain(getattr(entry, name)) if name in type(entry).model_fields else None
+
+
+_SITE_DERIVED: dict[str, str | None] = {
+    "networks": None,
+    "geo": None,
+    "vpn_networks": "vpn",
+    "guest_networks": "guest",
+}
+"""Derived site fields; the network lists name the kind of network they keep (None: all)."""
 
 
 def _plain(value: Any) -> Any:

@@ -171,11 +171,13 @@ class DirectoryIndex:
         return private
 
     def _match_network(self, ip: str) -> str | None:
-        try:
-            address = ipaddress.ip_address(ip)
-        except ValueError:
-            return None
-        value, bits = int(address), address.max_prefixlen
+        value, bits = _ipv4_value(ip), 32
+        if value is None:
+            try:
+                address = ipaddress.ip_address(ip)
+            except ValueError:
+                return None
+            value, bits = int(address), address.max_prefixlen
         for net_bits, length, table in self._networks:
             if net_bits == bits:
                 site = table.get(value >> (bits - length))
@@ -199,6 +201,25 @@ class DirectoryIndex:
 def _account_keys(acct: Account) -> list[str]:
     keys = normalize.account_keys(acct.username, acct.domain, acct.upn)
     return keys + [normalize.account(alias) for alias in acct.aliases]
+
+
+def _ipv4_value(text: str) -> int | None:
+    """The integer of an IPv4 address written canonically (``10.1.2.3``), else ``None``.
+
+    What ``ipaddress`` would say for those, several times faster; anything else (IPv6,
+    leading zeros, garbage) is left to ``ipaddress``."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        if not (part.isascii() and part.isdigit()) or (len(part) > 1 and part[0] == "0"):
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        value = value << 8 | octet
+    return value
 
 
 def _is_ip(value: str) -> bool:

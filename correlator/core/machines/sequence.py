@@ -208,10 +208,9 @@ class SequenceMachine:
             _put(state, "a", [h for h in acc if h[T] + window >= now])
 
     def due(self, state: State) -> int | None:
-        window, role, best = self.window, self.role, None
-        for run in state.get("r") or ():
-            if best is None or run[0] + window < best:
-                best = run[0] + window
+        window, role = self.window, self.role
+        runs = state.get("r")
+        best = min(map(_first_time, runs)) + window if runs else None
         for hit in state.get("n") or ():
             t = hit[T] + (window if role[hit[STEP]][1] == 0 else 0)
             if best is None or t < best:
