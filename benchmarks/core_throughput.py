@@ -114,12 +114,23 @@ def run_engine(rules: list[Rule], store: Store, prepared: Prepared) -> Run:
     engine = Engine(rules, store, identity=identity, lateness=prepared.lateness)
     process, alerts = engine.process, list[str]()
     started = time.process_time()
-    for event in prepared.events:
+    for i, event in enumerate(prepared.events, 1):
         found = process(event).alerts
         if found:
             alerts.extend(a.id for a in found)
+        if not i % PROGRESS_EVERY:
+            _progress(i, len(prepared.events), started)
     alerts.extend(a.id for a in engine.flush())
     return Run(time.process_time() - started, alerts)
+
+
+PROGRESS_EVERY = 100_000
+
+
+def _progress(done: int, total: int, started: float) -> None:
+    """A line on stderr now and then: a library run over the full stream takes minutes."""
+    spent = time.process_time() - started
+    print(f"  {done:>9,}/{total:,} events, {done / spent:,.0f}/s", file=sys.stderr, flush=True)
 
 
 def run_baseline(prepared: Prepared) -> Run:
@@ -200,6 +211,7 @@ def main() -> None:
     rows.append(("baseline (plain Python)", "-", base, len(base_alerts)))
     for store in args.stores.split(","):
         for label, rules in ((f"engine, {len(three)} rules", three), ("engine, library", library)):
+            print(f"{label}, {store} store ...", file=sys.stderr, flush=True)
             seconds, ids = median_run(runs, partial(run_store, store, rules, prepared))
             rows.append((label, store, seconds, len(ids)))
             if args.alert_ids and rules is library and store == "dict":
