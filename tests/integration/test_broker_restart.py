@@ -52,6 +52,8 @@ PORT = int(os.environ.get("CORRELATOR_TEST_RESTART_BROKER_PORT", str(TEST_BROKER
 OUTAGE_SECONDS = float(os.environ.get("CORRELATOR_TEST_OUTAGE_SECONDS", "15"))
 """How long the broker stays down, from the kill to the start of the new one (which then
 takes seconds to answer); set it higher to try longer outages."""
+POLITE = os.environ.get("CORRELATOR_TEST_BROKER_STOP", "kill") == "term"
+"""``CORRELATOR_TEST_BROKER_STOP=term``: a controlled shutdown (SIGTERM) instead of kill -9."""
 SITES = ("HQ", "LAB", "DEPOT", "PLANT")
 
 
@@ -103,11 +105,13 @@ def normalized(settings: Settings, records: Path, connector: str, out: Path) -> 
     return {serde.loads(line)["id"] for line in lines}
 
 
-def kill_9(local: LocalBroker) -> None:
-    """The broker dies without a controlled shutdown; ``stop`` only reaps it."""
+def take_down(local: LocalBroker) -> None:
+    """The broker dies without a controlled shutdown (``stop`` only reaps it), or, with
+    :data:`POLITE`, shuts down as told."""
     pid = local.pid()
     assert pid is not None, "the broker should be running"
-    os.killpg(pid, signal.SIGKILL)
+    if not POLITE:
+        os.killpg(pid, signal.SIGKILL)
     local.stop()
 
 
@@ -137,7 +141,7 @@ def test_the_broker_killed_and_restarted_mid_run_loses_no_record_and_no_alert(
         stopped.before()
 
         append(doors, second[:50])
-        kill_9(restartable)  # while those are read, produced or correlated
+        take_down(restartable)  # while those are read, produced or correlated
         back = time.monotonic() + OUTAGE_SECONDS
         append(doors, second[50:])  # read by the connector while the broker is away
         stopped.during()

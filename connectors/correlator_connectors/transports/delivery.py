@@ -36,7 +36,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, KafkaTimeoutError
+from aiokafka.errors import (
+    KafkaError,
+    KafkaTimeoutError,
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+)
 
 from correlator import serde
 from correlator.errors import CorrelatorError
@@ -66,6 +71,11 @@ ACK_PATIENCE = 5.0
 """Seconds without an acknowledgement after which the wait is reported, and again each time."""
 RESEND_SECONDS = 0.1
 """The producer's own pause before it resends a batch (aiokafka's ``retry_backoff_ms``)."""
+RENEW_GRACE = 5.0
+"""Seconds a producer replaced after :data:`PRODUCER_STATE_LOST` may take to close."""
+PRODUCER_STATE_LOST = (OutOfOrderSequenceNumber, UnknownProducerId)
+"""The broker no longer accepts the idempotent producer's sequence: only a new producer can
+go on."""
 STOP_GRACE = 10.0
 """Seconds a shutdown waits for the broker to acknowledge what is still buffered."""
 
@@ -196,7 +206,14 @@ class Delivery:
         self.connector = connector
         self.stop_requested = stop or asyncio.Event()
         """Set on shutdown: a batch waiting for the broker to come back gives up then."""
-        self._producer = AIOKafkaProducer(
+        self._producer = self._new_producer()
+        self._unstarted = False
+        """True after :meth:`_renew` until the new producer has started (see :meth:`start`
+        for the first one)."""
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        settings = self.intake.settings
+        return AIOKafkaProducer(
             bootstrap_servers=settings.bootstrap_servers,
             acks="all",
             enable_idempotence=True,
@@ -251,9 +268,20 @@ class Delivery:
         delay = RETRY_FIRST
         while True:
             try:
+                if self._unstarted:
+                    await self._start_renewed()
                 pending = [await self._producer.send(m.topic, m.value, key=m.key) for m in messages]
                 await self._acks(pending)
                 return
+            except PRODUCER_STATE_LOST as exc:
+                # After a batch expired, the producer's sequence numbers and the broker's
+                # differ for good (seen after a controlled broker shutdown): a new producer
+                # (a new producer id) starts them afresh. The old one may have written part
+                # of the batch: repeats, never a loss.
+                if self.stop_requested.is_set():
+                    raise self._failed(messages, exc) from exc
+                log.warning("%s: %s; resending with a new producer", self.connector, exc)
+                await self._renew()
             except KafkaError as exc:
                 if not retriable(exc) or self.stop_requested.is_set():
                     raise self._failed(messages, exc) from exc
@@ -268,6 +296,28 @@ class Delivery:
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             raise self._failed(messages, None)
+
+    async def _renew(self) -> None:
+        """Replace the producer (started by the next attempt); the old one gets
+        :data:`RENEW_GRACE` seconds to close."""
+        old, self._producer = self._producer, self._new_producer()
+        self._unstarted = True
+        try:
+            await asyncio.wait_for(old.stop(), RENEW_GRACE)
+        except TimeoutError:
+            log.warning("%s: the old producer did not close within %.0f s", self.connector,
+                        RENEW_GRACE)  # fmt: skip
+
+    async def _start_renewed(self) -> None:
+        """Start the new producer; a failure (broker away) is retried like a failed batch,
+        each time with a producer never started."""
+        try:
+            await self._producer.start()
+        except KafkaError:
+            await self._producer.stop()
+            self._producer = self._new_producer()
+            raise
+        self._unstarted = False
 
     async def _acks(self, pending: list[asyncio.Future[Any]]) -> None:
         """Every acknowledgement; a line every :data:`ACK_PATIENCE` seconds while there are

@@ -12,6 +12,7 @@ from aiokafka.errors import (
     KafkaError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
 )
 from correlator_connectors import formats
 from correlator_connectors.transports import delivery
@@ -38,6 +39,18 @@ class FlakyProducer:
         self.slow = slow
         self.attempts: list[list[bytes]] = []
         self._complete = True
+        self.starts: list[KafkaError | None] = []
+        """What each start() does: raise the error, or (None, or none left) start."""
+        self.state = "new"
+
+    async def start(self) -> None:
+        failure = self.starts.pop(0) if self.starts else None
+        if failure is not None:
+            raise failure
+        self.state = "started"
+
+    async def stop(self) -> None:
+        self.state = "stopped"
 
     async def send(self, topic: str, value: bytes, key: bytes) -> asyncio.Future[None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -56,12 +69,20 @@ class FlakyProducer:
         return future
 
 
-def deliver(producer: FlakyProducer, stop_after: float | None = None) -> Outcome:
+def deliver(
+    producer: FlakyProducer,
+    stop_after: float | None = None,
+    renewed: list[FlakyProducer] | None = None,
+) -> Outcome:
+    """Send ``RECORDS`` through ``producer``, then through each of ``renewed`` in turn."""
+
     async def run() -> Outcome:
         stop = asyncio.Event()
         sending = Delivery(SETTINGS, "dmz", "suricata", stop=stop)
         await sending._producer.stop()  # never started: closes its client
-        sending._producer = producer  # type: ignore[assignment]  # the fake has send() only
+        sending._producer = producer  # type: ignore[assignment]  # a fake of what is used
+        replacements = iter(renewed or [])
+        sending._new_producer = lambda: next(replacements)  # type: ignore[assignment,method-assign,return-value]  # the fakes again
         if stop_after is not None:
             asyncio.get_running_loop().call_later(stop_after, stop.set)
         return await sending.send(formats.get_parser("suricata"), RECORDS, "file")
@@ -152,3 +173,19 @@ def test_a_stop_with_the_broker_up_waits_for_the_batch_in_flight() -> None:
     producer = FlakyProducer([], slow=0.1)
     assert deliver(producer, stop_after=0.01).events == len(RECORDS)
     assert len(producer.attempts) == 1
+
+
+def test_a_producer_out_of_sequence_after_an_outage_is_replaced_and_the_batch_resent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = FlakyProducer([OutOfOrderSequenceNumber()])
+    down, fresh = FlakyProducer([]), FlakyProducer([])
+    down.starts = [KafkaConnectionError("broker still starting")]
+    with caplog.at_level(logging.WARNING):
+        assert deliver(broken, renewed=[down, fresh]).events == len(RECORDS)
+    assert broken.state == "stopped"
+    assert down.state == "stopped"  # its start failed: a never-started one is tried next
+    assert fresh.state == "started"
+    assert len(fresh.attempts) == 1
+    assert len(fresh.attempts[0]) == len(RECORDS)
+    assert "resending with a new producer" in caplog.text
