@@ -9,7 +9,7 @@ CONSTRAINTS := constraints.txt
 TEST_BROKER := CORRELATOR_STATE_DIR=.state/test CORRELATOR_BROKER_PORT=19292 CORRELATOR_BROKER_CONTROLLER_PORT=19293
 SECURE_TEST_BROKER := CORRELATOR_STATE_DIR=.state/test-secure-19302 CORRELATOR_BROKER_PORT=19302 CORRELATOR_BROKER_CONTROLLER_PORT=19303
 
-.PHONY: install lock audit lint test demo broker-stop clean soak
+.PHONY: install lock audit lint test demo broker-stop clean soak bench
 
 # Every package, dependencies of dependencies included, is installed at the version pinned in
 # constraints.txt: a fresh clone gets what was tested.
@@ -55,6 +55,15 @@ test: lint
 # each test may take up to an hour (the 300 s per-test limit of make test is lifted).
 soak: install
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -p no:cacheprovider --timeout 3600 -m "soak or fuzz" tests
+
+# Every benchmark scenario in its --quick mode, one after the other (figures and commands of
+# the full runs: benchmarks/README.md).
+bench: install
+	$(BIN)/python benchmarks/parse_throughput.py --quick
+	$(BIN)/python benchmarks/core_throughput.py --quick
+	$(BIN)/python benchmarks/scaling.py --quick
+	$(BIN)/python benchmarks/e2e_throughput.py --quick
+	$(BIN)/python benchmarks/latency.py --quick
 
 demo: install
 	$(BIN)/correlator demo
