@@ -223,7 +223,7 @@ def _json_cases(fmt: str) -> list[Case]:
     return [
         Case("invalid-utf8", "lone-continuation", good.replace(b'":"', b'":"\x80\x81', 1)),
         Case("invalid-utf8", "overlong-slash", good[:-1] + b',"k":"\xc0\xaf"}'),
-        Case("invalid-utf8", "latin1-whole", good.decode().encode("utf-16")),
+        Case("invalid-utf8", "utf16-whole", good.decode().encode("utf-16")),
         Case("deep-nesting", "in-a-field", good[:-1] + b',"deep":' + _deep_json() + b"}"),
         Case("deep-nesting", "arrays", b"[" * DEPTH + b"]" * DEPTH),
         Case("wrong-types", "time-object", serde.dumps({**record, time_key: {"t": 1}})),
