@@ -17,7 +17,7 @@ when it can be imported (see ``baseline_quix.py``). Each figure is the median of
 ratios are to the aiokafka baseline of the same invocation. CPU seconds of the consumers and
 of the broker over the run say where the machine's time went.
 
-    .venv/bin/python benchmarks/e2e_throughput.py --quick   # 5,000 events, 1 run per row
+    .venv/bin/python benchmarks/e2e_throughput.py --quick   # 3,000 events, 1 run per row
     .venv/bin/python benchmarks/e2e_throughput.py           # 60,000 events, median of 3
 """
 
@@ -251,7 +251,7 @@ def median(runs: int, once: Callable[[], Result], label: str) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     bench.add_broker_options(parser)
-    parser.add_argument("--quick", action="store_true", help="5,000 events, one run per row")
+    parser.add_argument("--quick", action="store_true", help="3,000 events, one run per row")
     parser.add_argument(
         "--events", type=int, help="N events of the stream (60,000; 0: all 227,175)"
     )
@@ -273,7 +273,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
-    count = args.events if args.events is not None else (5_000 if args.quick else 60_000)
+    count = args.events if args.events is not None else (3_000 if args.quick else 60_000)
     count = count or None
     stream = bench.wire(args.people).part(count, args.start)
     rows = args.rows.split(",")

@@ -17,7 +17,7 @@ event time faster than the wall clock (``speed`` simulated seconds per second, f
 stream's density and the rate), so the lateness is set to ``--lateness-ms`` of wall time at
 that speed (default 100 ms); events later than that go to ``late`` and are counted.
 
-    .venv/bin/python benchmarks/latency.py --quick            # 10 s per load
+    .venv/bin/python benchmarks/latency.py --quick            # 6 s per load
     .venv/bin/python benchmarks/latency.py --max-rate 300     # 60 s per load
 """
 
@@ -207,8 +207,8 @@ async def _play(run: bench.Settings, stream: bench.Wire, rate: float, probes: Pr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     bench.add_broker_options(parser)
-    parser.add_argument("--quick", action="store_true", help="10 s per load, max on 4,000 events")
-    parser.add_argument("--seconds", type=float, help="per load (default 60; quick 10)")
+    parser.add_argument("--quick", action="store_true", help="6 s per load, max on 2,500 events")
+    parser.add_argument("--seconds", type=float, help="per load (default 60; quick 6)")
     parser.add_argument("--max-rate", type=float, help="events/s; measured when not given")
     parser.add_argument(
         "--lateness-ms",
@@ -218,12 +218,12 @@ def main() -> None:
     )
     parser.add_argument("--start", type=float, default=0.4, help="where the stream starts")
     args = parser.parse_args()
-    seconds = args.seconds or (10.0 if args.quick else 60.0)
+    seconds = args.seconds or (6.0 if args.quick else 60.0)
     full = bench.wire(args.people)
     with bench.broker(args) as settings:
         max_rate = args.max_rate
         if max_rate is None:
-            sample = full.part(4_000 if args.quick else 30_000, args.start)
+            sample = full.part(2_500 if args.quick else 30_000, args.start)
             bench.say(f"measuring the maximum rate over {len(sample.records):,} events")
             max_rate = worker_run(settings, sample, 1, bench.THREE_RULES).rate
             bench.say(f"maximum: {max_rate:,.0f} events/s")

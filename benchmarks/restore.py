@@ -15,7 +15,7 @@ start, read by the resolve stage, per the worker's metrics), which adds start-up
 reading rules and directory); the worker's RSS once restored; and the same start-to-first-event
 time with an empty changelog, in the same run.
 
-    .venv/bin/python benchmarks/restore.py --quick       # 30,000 keys
+    .venv/bin/python benchmarks/restore.py --quick       # 10,000 keys
     .venv/bin/python benchmarks/restore.py               # 1,000,000 keys
 """
 
@@ -176,7 +176,7 @@ def fill(run: bench.Settings, stream: bench.Wire) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     bench.add_broker_options(parser)
-    parser.add_argument("--quick", action="store_true", help="30,000 keys, 2,000 events")
+    parser.add_argument("--quick", action="store_true", help="10,000 keys, 1,500 events")
     parser.add_argument("--keys", type=int, help="keys in the engine table (1,000,000)")
     parser.add_argument("--events", type=int, help="stream slice of the fill (4,000)")
     parser.add_argument(
@@ -185,8 +185,8 @@ def main() -> None:
         help=f"restarts, each on an empty state: {','.join(VARIANTS)}",
     )
     args = parser.parse_args()
-    keys = args.keys or (30_000 if args.quick else 1_000_000)
-    stream = bench.wire(args.people).part(args.events or (2_000 if args.quick else 4_000), 0.4)
+    keys = args.keys or (10_000 if args.quick else 1_000_000)
+    stream = bench.wire(args.people).part(args.events or (1_500 if args.quick else 4_000), 0.4)
     with bench.broker(args) as settings:
         header = (f"{bench.machine()}; {args.partitions} partitions, worker with 3 rules, "
                   f"changelog filled from {len(stream.records):,} events then padded")  # fmt: skip
