@@ -101,6 +101,7 @@ class Pipeline:
         self._identity: Identity | None = None
         self._router: Router | None = None
         self._engines: dict[tuple[int, str], Engine] = {}
+        self._stores: dict[tuple[int, str], TableStore] = {}
         self._newest: datetime | None = None
         self._ticked: datetime | None = None
         self._invalid: list[tuple[str, bytes, str]] = []
@@ -143,7 +144,8 @@ class Pipeline:
             elif directory is not self._identity.directory:
                 self._identity.reload(directory)
             self._router = Router(self.published.rules.values(), self._identity)
-            self._engines.clear()
+            self._engines.clear()  # their stores hold no changes between records
+            self._stores.clear()
             self._version = self.published.version
         return self._identity, self._router
 
@@ -157,6 +159,7 @@ class Pipeline:
             store = TableStore(self.state, f"{partition}/{by}/")
             engine = Engine(rules, store, _Resolved(identity), self.lateness)
             self._engines[(partition, by)] = engine
+            self._stores[(partition, by)] = store
         return engine
 
     def engines(self) -> list[tuple[int, Engine]]:
@@ -166,6 +169,7 @@ class Pipeline:
     async def revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Partitions moved: drop engines; they are rebuilt from the table when needed."""
         self._engines.clear()
+        self._stores.clear()
 
     # -- agents ----------------------------------------------------------------------------
 
@@ -216,6 +220,8 @@ class Pipeline:
                     await self.late.send(key=record.key, value=serde.encode_model(event))
             except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
                 await self._dead(record, "correlate", exc)
+            finally:
+                self._flush()
 
     def _reports_late(self, event: Event, by: str) -> bool:
         """An event travels once per key kind, and each engine finds it late: only the copy
@@ -248,10 +254,20 @@ class Pipeline:
     # -- output ----------------------------------------------------------------------------
 
     async def _emit(self, alerts: list[Alert]) -> None:
+        """Send ``alerts`` and wait for the broker's acknowledgement: only then may the
+        state that records them go to the changelog (see :mod:`.tablestore`)."""
+        sent = []
         for alert in alerts:
             key = f"{alert.entity.type}:{alert.entity.id}".encode()
-            await self.alerts.send(key=key, value=serde.encode_model(alert))
+            sent.append(await self.alerts.send(key=key, value=serde.encode_model(alert)))
             self._measure(alert)
+        for future in sent:
+            await future
+
+    def _flush(self) -> None:
+        """The state changes held while handling a record, to the table."""
+        for store in self._stores.values():
+            store.flush()
 
     def _measure(self, alert: Alert) -> None:
         now = datetime.now(UTC)

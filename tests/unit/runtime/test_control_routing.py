@@ -75,4 +75,26 @@ def test_a_table_store_sees_only_its_prefix() -> None:
     store.delete("missing")
     assert sorted(store.keys()) == ["b"]
     assert store.get("b") == [3]
+    assert store.get("a") is None
+    assert table == {"0/person/a": 1, "1/person/a": 2}, "changes are held until flushed"
+    store.flush()
     assert table == {"1/person/a": 2, "0/person/b": [3]}
+    assert sorted(store.keys()) == ["b"]
+
+
+def test_a_table_store_sends_each_changed_key_once_per_flush() -> None:
+    writes: list[str] = []
+
+    class Table(dict[str, object]):
+        def __setitem__(self, key: str, value: object) -> None:
+            writes.append(key)
+            super().__setitem__(key, value)
+
+    store = TableStore(Table(), "0/site/")
+    for n in range(5):
+        store.put("hq", [n])
+    store.put("lab", [1])
+    store.delete("lab")
+    store.flush()
+    assert writes == ["0/site/hq"]
+    assert store.get("hq") == [4]

@@ -49,7 +49,7 @@ class FakeConsumer:
         self.seeks.append((tp, offset))
 
     async def earliest_offsets(self, *tps: Any) -> dict[Any, int]:
-        return {tp: 7 for tp in tps}  # older records were deleted by retention
+        return dict.fromkeys(tps, 7)  # older records were deleted by retention
 
     def ack(self, *offsets: int) -> None:
         self._acked[EVENTS].extend(offsets)
