@@ -10,9 +10,10 @@ same events; ratios are measured in the same run. Each figure is the median of `
 timed in CPU seconds of this process (``time.process_time``): on a shared machine wall time
 also counts other processes' turns on the core.
 
-    .venv/bin/python benchmarks/core_throughput.py            # >= 1M events, 100k people
-    .venv/bin/python benchmarks/core_throughput.py --quick    # 20k people, ~0.23M events
-    .venv/bin/python benchmarks/core_throughput.py --quick --profile   # where the time goes
+    .venv/bin/python benchmarks/core_throughput.py                  # >= 1M events, 100k people
+    .venv/bin/python benchmarks/core_throughput.py --people 20000   # ~0.23M events
+    .venv/bin/python benchmarks/core_throughput.py --quick          # 2k people, ~24k events
+    .venv/bin/python benchmarks/core_throughput.py --people 20000 --profile   # where time goes
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def profile(rules: list[Rule], prepared: Prepared) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20k people (~0.23M events)")
+    parser.add_argument("--quick", action="store_true", help="2k people (~24k events), one run")
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--sites", type=int, default=6)
@@ -190,7 +191,7 @@ def main() -> None:
     )
     parser.add_argument("--alert-ids", type=Path, help="write the full library's alert ids here")
     args = parser.parse_args()
-    people = 20_000 if args.quick else args.people
+    people = 2_000 if args.quick else args.people
     runs = args.runs or (1 if args.quick else 3)
     prepared = prepare(Scenario(seed=args.seed, people=people, sites=args.sites, hours=args.hours))
     # The prepared stream is input, not engine state: keep the collector from scanning it.

@@ -18,7 +18,7 @@ Events are built directly as validated ``Event`` objects (no simulator or parser
 1M-person case would take hours to simulate), before timing starts.
 
     .venv/bin/python benchmarks/scaling.py            # 10k, 100k, 1M identities; 10 vs 100 rules
-    .venv/bin/python benchmarks/scaling.py --quick    # 10k and 100k identities, fewer events
+    .venv/bin/python benchmarks/scaling.py --quick    # 10k and 30k identities, 20k events
 """
 
 from __future__ import annotations
@@ -294,19 +294,19 @@ def spawn(*extra: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10k and 100k identities")
+    parser.add_argument("--quick", action="store_true", help="10k and 30k identities")
     parser.add_argument("--people", default="10000,100000,1000000")
-    parser.add_argument("--events", type=int, help="timed events (default 200k; quick 50k)")
+    parser.add_argument("--events", type=int, help="timed events (default 200k; quick 20k)")
     parser.add_argument("--runs", type=int, default=3, help="runs of the rules comparison")
     parser.add_argument("--rules-people", type=int, default=10_000)
     parser.add_argument("--level", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rules-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.events = args.events or (50_000 if args.quick else 200_000)
+    args.events = args.events or (20_000 if args.quick else 200_000)
     if args.level or args.rules_only:
         child(args)
         return
-    people = [10_000, 100_000] if args.quick else [int(p) for p in args.people.split(",")]
+    people = [10_000, 30_000] if args.quick else [int(p) for p in args.people.split(",")]
     print(
         f"python {platform.python_version()}, {os.cpu_count()} cores; {args.events:,} timed "
         f"events per row, whole library, dict store, CPU time"
