@@ -51,10 +51,17 @@ test: lint
 	$(SECURE_TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
 
 # Long runs: the tests marked 'fuzz' (every parser) with the 'soak' Hypothesis profile,
-# 10 000 inputs per test (see tests/fuzzing.py), and any test marked 'soak'. One to two hours;
-# each test may take up to an hour (the 300 s per-test limit of make test is lifted).
+# 10 000 inputs per test (see tests/fuzzing.py), and any test marked 'soak'; then the worker
+# fault tests over a simulated stream of about 50 000 events instead of 2 000. Two to three
+# hours; each test may take up to an hour (the 300 s per-test limit of make test is lifted).
 soak: install
-	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -p no:cacheprovider --timeout 3600 -m "soak or fuzz" tests
+	$(BIN)/correlator broker fetch
+	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -p no:cacheprovider --timeout 3600 -m "soak or fuzz" tests; \
+	status=$$?; \
+	CORRELATOR_FAULT_PEOPLE=2500 CORRELATOR_FAULT_HOURS=40 CORRELATOR_FAULT_TIMEOUT=3600 \
+	$(BIN)/pytest -p no:cacheprovider --timeout 3600 tests/integration/test_faults_simulated.py \
+	|| status=1; \
+	$(TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
 
 # Every benchmark scenario in its --quick mode, one after the other (figures and commands of
 # the full runs: benchmarks/README.md).

@@ -126,5 +126,11 @@ class WorkerProcess:
                 self.process.wait()
         return self.process.returncode
 
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no commit, no leaving the group."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
