@@ -2,9 +2,10 @@
 worker processes, and reading what came out.
 
 Each run takes a fresh topic prefix (``bench.<run>.``), so offsets, consumer groups and table
-changelogs never carry over between runs; the prefix's topics are deleted when the run ends.
-The broker is the local one (``correlator.localbroker``) on ports 19460/19461 with its state
-under ``.state/bench-broker/`` unless ``--bootstrap`` names another; a broker this module
+changelogs never carry over between runs; the prefix's topics and its workers' local state
+are deleted when the run ends (logs stay under ``.state/bench-broker/logs``). The broker is
+the local one (``correlator.localbroker``) on ports 19460/19461 with its state under
+``.state/bench-broker/`` unless ``--bootstrap`` names another; a broker this module
 started is stopped again at the end.
 """
 
@@ -16,6 +17,7 @@ import os
 import pickle
 import platform
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -121,6 +123,8 @@ def run_topics(settings: Settings, label: str) -> Iterator[Settings]:
             delete_topics(settings, prefix)
         except KafkaError as exc:
             say(f"could not delete the topics of {prefix}: {exc}")
+        for local in (STATE / "workers" / prefix, STATE / "baselines" / prefix):
+            shutil.rmtree(local, ignore_errors=True)
 
 
 # -- the stream on the wire ----------------------------------------------------------------
