@@ -5,8 +5,9 @@ Two agents, each ``concurrency=1`` and thin (decode → core → produce → met
 - **resolve** reads every ``events.<domain>`` topic as bytes, validates the event, lets
   identity learn from it and resolve it, and forwards it to the ``correlate`` topic once per
   (key kind, key value) the loaded rules need (see :mod:`.routing`). A timer sends the
-  newest event time seen as a **tick** to every ``correlate`` partition, so partitions that
-  receive no events still move their watermark and absence rules fire on quiet streams.
+  newest event time read (held back by inputs with records waiting, see :mod:`.ticks`) as a
+  **tick** to every ``correlate`` partition, so partitions that receive no events still
+  move their watermark and absence rules fire on quiet streams.
 - **correlate** runs one core :class:`~correlator.core.engine.Engine` per (partition, key
   kind), with its state in a changelog-backed RocksDB table (restored on restart or when the
   partition moves to another worker), and produces alerts keyed ``"<type>:<id>"``; events
@@ -43,6 +44,7 @@ from correlator.runtime.offsets import CHECK_INTERVAL, SafeTransport, StallGuard
 from correlator.runtime.routing import Router, route_key, split_key
 from correlator.runtime.sharedstore import SharedStore
 from correlator.runtime.tablestore import TableStore
+from correlator.runtime.ticks import InputClock
 from correlator.runtime.topics import DOMAINS, event_topic
 from correlator.settings import Settings
 
@@ -102,7 +104,9 @@ class Pipeline:
         self._router: Router | None = None
         self._engines: dict[tuple[int, str], Engine] = {}
         self._stores: dict[tuple[int, str], TableStore] = {}
-        self._newest: datetime | None = None
+        self.app = app
+        self.clock = InputClock()
+        self.inputs = {event_topic(settings, d) for d in DOMAINS}
         self._ticked: datetime | None = None
         self._invalid: list[tuple[str, bytes, str]] = []
         self.newest_at: dict[int, datetime] = {}
@@ -168,6 +172,8 @@ class Pipeline:
 
     async def revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Partitions moved: drop engines; they are rebuilt from the table when needed."""
+        revoked = args[0] if args else kwargs.get("revoked", set())
+        self.clock.forget({(tp.topic, tp.partition) for tp in revoked})
         self._engines.clear()
         self._stores.clear()
 
@@ -187,8 +193,6 @@ class Pipeline:
                 event = identity.observe(event)
                 for unresolved in event.resolved.unresolved if event.resolved else ():
                     self.metrics.unresolved.labels(unresolved.partition(":")[0]).inc()
-                if self._newest is None or event.time > self._newest:
-                    self._newest = event.time
                 routes = router.routes(event)
                 if routes:
                     value = serde.encode_model(event)
@@ -196,6 +200,9 @@ class Pipeline:
                         await self.correlate_topic.send(key=route_key(by, key), value=value)
             except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
                 await self._dead(record, "resolve", exc)
+                event = None
+            tp = (message.topic, message.partition)
+            self.clock.saw(tp, message.offset, event.time if event is not None else None)
 
     async def correlate(self, stream: Any) -> None:
         async for record in stream.events():
@@ -237,14 +244,32 @@ class Pipeline:
             if engine is not None:
                 await self._emit(engine.advance(watermark))
 
+    async def _tick_time(self) -> datetime | None:
+        """The newest event time read, held back by input partitions with records waiting
+        (see :mod:`.ticks`)."""
+        consumer = self.app.consumer
+        waiting: dict[tuple[str, int], bool] = {}
+        for tp in consumer.assignment():
+            if tp.topic not in self.inputs:
+                continue
+            key = (tp.topic, tp.partition)
+            try:
+                end = consumer.highwater(tp)
+                read = key in self.clock.next_offset
+                position = None if read else await consumer.position(tp)
+            except Exception:  # a rebalance took the partition meanwhile: skip it this time
+                continue
+            waiting[key] = self.clock.behind(key, end, position)
+        return self.clock.tick_time(waiting)
+
     async def tick(self) -> None:
         """Timer: the newest event time to every ``correlate`` partition; invalid control
         records to the DLQ."""
         while self._invalid:
             position, raw, reason = self._invalid.pop(0)
             await self._dead_raw(raw, None, position, "control", reason, "InvalidPublished")
-        newest = self._newest
-        if newest is None or newest == self._ticked:
+        newest = await self._tick_time()
+        if newest is None or (self._ticked is not None and newest <= self._ticked):
             return
         value = serde.dumps({"tick": newest.astimezone(UTC).isoformat()})
         for partition in range(self.settings.partitions):
