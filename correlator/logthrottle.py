@@ -57,5 +57,8 @@ def throttle(names: Iterable[str] | None = None, window: float = WINDOW) -> Thro
         existing = list(logging.root.manager.loggerDict)
         names = [LIBRARY, *(n for n in existing if n.startswith(LIBRARY + "."))]
     for name in names:
-        logging.getLogger(name).addFilter(throttled)
+        logger = logging.getLogger(name)
+        for before in [f for f in logger.filters if isinstance(f, Throttle)]:
+            logger.removeFilter(before)  # attached again (a second client in one process)
+        logger.addFilter(throttled)
     return throttled

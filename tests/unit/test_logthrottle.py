@@ -76,3 +76,18 @@ def test_throttle_attaches_to_every_aiokafka_logger(caplog: pytest.LogCaptureFix
         for name in list(logging.root.manager.loggerDict):
             if name == "aiokafka" or name.startswith("aiokafka."):
                 logging.getLogger(name).removeFilter(attached)
+
+
+def test_attaching_again_replaces_the_throttle_before() -> None:
+    import aiokafka.producer.sender  # noqa: F401  # its logger must exist
+
+    first = throttle()
+    second = throttle()
+    try:
+        sender = logging.getLogger("aiokafka.producer.sender")
+        assert second in sender.filters
+        assert first not in sender.filters  # its window would hide lines from the new one
+    finally:
+        for name in list(logging.root.manager.loggerDict):
+            if name == "aiokafka" or name.startswith("aiokafka."):
+                logging.getLogger(name).removeFilter(second)
