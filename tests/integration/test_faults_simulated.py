@@ -2,7 +2,7 @@
 uploads, the rule library but for the presence rules (see ``PRESENCE_RULES``), the
 simulated directory): each faulty run must give exactly
 the alert-id set of a fault-free run over the same input. ``make test`` runs them over about
-2,000 events, ``make soak`` over about 50,000 (the worker handles a few hundred events a
+2,000 events, ``make soak`` over about 50,000 (the worker handles under a thousand events a
 second on this machine, and the module runs it four times).
 
 - a worker killed (``kill -9``) and restarted five times;
