@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from correlator import serde
 from correlator.localbroker import LocalBroker
 from correlator.model import Event, Source
+from correlator.runtime.alertwatch import behind as behind
 from correlator.runtime.correlating import APP_ID
 from correlator.runtime.topics import DOMAINS as DOMAINS
 from correlator.runtime.topics import TopicSpec, delete_topics, ensure_topics, standard_topics
@@ -425,30 +426,6 @@ async def watch(settings: Settings, topic: str, out: Output, stop: asyncio.Event
                         out.values.append((r.timestamp, r.value))
     finally:
         await consumer.stop()
-
-
-async def behind(settings: Settings, group: str, topics: Sequence[str]) -> int:
-    """Records on ``topics`` the group has not committed yet."""
-    parts = [TopicPartition(t, p) for t in topics for p in range(settings.partitions)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
-    await admin.start()
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(parts)
-        try:
-            done = await admin.list_consumer_group_offsets(group)
-        except KafkaError:
-            done = {}
-        total = 0
-        for tp in parts:
-            committed = done.get(tp)
-            offset = int(getattr(committed, "offset", -1)) if committed is not None else -1
-            total += max(0, ends[tp] - max(offset, 0))
-        return total
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 def event_topics(settings: Settings) -> list[str]:

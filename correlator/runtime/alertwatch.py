@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -91,9 +91,11 @@ async def group_state(settings: Settings, group: str) -> str | None:
         await admin.close()
 
 
-async def behind(settings: Settings, group: str) -> int:
-    """Records on the events and ``correlate`` topics the group has not committed yet."""
-    topics = [event_topic(settings, d) for d in DOMAINS] + [settings.topic("correlate")]
+async def behind(settings: Settings, group: str, topics: Sequence[str] | None = None) -> int:
+    """Records on ``topics`` (default: the events and ``correlate`` topics) the group has not
+    committed yet."""
+    if topics is None:
+        topics = [event_topic(settings, d) for d in DOMAINS] + [settings.topic("correlate")]
     parts = [TopicPartition(t, p) for t in topics for p in range(settings.partitions)]
     options = aiokafka_options(settings)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **options)
