@@ -53,7 +53,7 @@ class Attributes:
         self._identity = identity
         self._compiled: dict[str, Getter] = {}
         self._fields: dict[tuple[str, str], dict[str, Any]] = {}
-        self._presence_key: tuple[str, str, float] | None = None  # event id, person, time
+        self._presence_of: tuple[Event, str] | None = None  # the event object asked, person
         self._presence: PresenceView = ABSENT
         self._event: Event | None = None
         self._values: dict[str, Any] = {}
@@ -61,7 +61,7 @@ class Attributes:
     def reset(self) -> None:
         """Forget directory-derived values (after a reload); compiled paths stay valid."""
         self._fields.clear()
-        self._presence_key = None
+        self._presence_of = None
         self._event = None
 
     def forget(self) -> None:
@@ -146,11 +146,13 @@ class Attributes:
             person = find(event, resolved, t)
             if person is None:
                 return None
-            # Cached for the predicates of one event only: presence changes between events
-            # (even of the same time), learned here or by another worker.
-            if self._presence_key != (event.id, person, t):
+            # Cached for the predicates of one event object only: presence changes between
+            # events (even of the same time), learned here or by another worker, and the
+            # engine asks again about an event it settles later (a new object then).
+            asked = self._presence_of
+            if asked is None or asked[0] is not event or asked[1] != person:
                 self._presence = self._identity.presence.at(person, t)
-                self._presence_key = (event.id, person, t)
+                self._presence_of = (event, person)
             return getattr(self._presence, field)
 
         return get
