@@ -21,6 +21,15 @@ KeyFn = Callable[[Event], str | None]
 
 
 @dataclass(frozen=True, slots=True)
+class Settle:
+    """The part of a step that waits until the engine settles a hit behind the watermark:
+    tests and captures that read badge presence (see :func:`predicates.reads_presence`)."""
+
+    test: predicates.Predicate
+    captures: tuple[tuple[str, fields.Getter], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledStep:
     index: int
     name: str
@@ -29,6 +38,8 @@ class CompiledStep:
     test: predicates.Predicate
     refs: tuple[predicates.RefTest, ...]
     captures: tuple[tuple[str, fields.Getter], ...]
+    settle: Settle | None
+    """Tests and captures run when the hit is settled (``None``: all ran on arrival)."""
     domains: frozenset[str] | None
     """Event domains this step can match (``None``: any); the engine's index uses it."""
     activities: frozenset[str] | None
@@ -87,13 +98,28 @@ def _step(index: int, step: Step, env: predicates.Env, wanted: set[str]) -> Comp
     indexed = frozenset(
         name for name in ("domain", "activity") if isinstance(step.match.get(name), str | list)
     )
+    presence = predicates.reads_presence
+    later = {
+        path: test
+        for path, test in step.match.items()
+        if not predicates.uses_ref(test) and presence(path, test)
+    }
+    now = {path: test for path, test in step.match.items() if path not in later}
+    any_later = any(presence(path, test) for group in step.any for path, test in group.items())
+    captures = [(path, fields.getter(path, env.identity)) for path in sorted(wanted)]
+    later_captures = tuple((path, get) for path, get in captures if presence(path, None))
+    settle = None
+    if later or any_later or later_captures:
+        test = predicates.compile_match(later, step.any if any_later else (), env)
+        settle = Settle(test, later_captures)
     return CompiledStep(
         index=index,
         name=step.name,
         rank=0 if step.absent else 1,
-        test=predicates.compile_match(step.match, step.any, env, skip=indexed),
+        test=predicates.compile_match(now, () if any_later else step.any, env, skip=indexed),
         refs=predicates.compile_ref_tests(step.match, env),
-        captures=tuple((path, fields.getter(path, env.identity)) for path in sorted(wanted)),
+        captures=tuple((path, get) for path, get in captures if not presence(path, None)),
+        settle=settle,
         domains=_literal_values(step.match.get("domain")),
         activities=_literal_values(step.match.get("activity")),
     )

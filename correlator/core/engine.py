@@ -5,6 +5,9 @@
 only on events *behind* the watermark, in event-time order, so any arrival order within the
 lateness gives the same alerts with the same ids; the price is that an alert waits for the
 watermark to pass its last event. Absences fire when the watermark passes their deadline.
+Tests that read badge presence wait for the watermark too: a hit is filed on the step's other
+tests, and its presence tests run (on the event rebuilt from its JSON) when it is settled, so
+every badge up to the event's time has been read whatever order the feeds arrived in.
 
 State lives in a :class:`~correlator.state.store.Store` (a dict, rocksdict, or a Faust table
 in the worker), one value per (rule, key) under ``"<rule>|<key>"``:
@@ -35,8 +38,8 @@ from typing import Any
 from correlator.core import fields
 from correlator.core.alerts import build_alert
 from correlator.core.clock import END, NEVER, from_us, to_us
-from correlator.core.compiled import CompiledRule, CompiledStep, compile_rule
-from correlator.core.machines import ID, STEP, Hit, State, T
+from correlator.core.compiled import CompiledRule, CompiledStep, Settle, compile_rule
+from correlator.core.machines import CAPS, ID, JSON, STEP, Hit, State, T
 from correlator.core.rules.errors import RuleError
 from correlator.core.rules.model import Rule
 from correlator.identity.view import IdentityView, NullIdentity
@@ -92,6 +95,8 @@ class Engine:
         self._filed: dict[str, set[tuple[str, int]]] = {}
         """(event id, step) of each key's pending hits: the duplicate check without a scan.
         Built from the store on a key's first hit, kept in step with ``p`` after that."""
+        self._settling: dict[str, Event] = {}
+        """Events rebuilt for presence tests during one watermark move, by their JSON."""
         self._max = NEVER
         self._wm = NEVER
         self._saved_wm = NEVER
@@ -186,6 +191,7 @@ class Engine:
             if self._due.get(name) == due:
                 del self._due[name]
                 self._settle(name, alerts)
+        self._settling.clear()
         if len(alerts) > 1:
             alerts.sort(key=lambda a: (a.time, a.id))
         self.stats.alerts += len(alerts)
@@ -213,12 +219,19 @@ class Engine:
 
         pending: list[Hit] = state.pop("p", [])
         cut, expired = 0, NEVER
+        steps = rule.steps
         while cut < len(pending) and pending[cut][T] < wm:
             hit = pending[cut]
             if hit[T] != expired:
                 # Again at the same time is a no-op: a hit adds nothing that expires at once.
                 expired = hit[T]
                 machine.expire(state, expired, fire)
+            settle = steps[hit[STEP]].settle
+            if settle is not None and not (
+                machine.waits(state, hit) and self._confirm(settle, hit)
+            ):
+                cut += 1  # its presence tests fail (or nothing waits for it): dropped
+                continue
             machine.hit(state, hit, fire)
             cut += 1
         filed = self._filed.get(name)
@@ -230,6 +243,21 @@ class Engine:
             del self._filed[name]
         machine.expire(state, wm, fire)
         self._save(rule, name, state, pending[cut][T] if cut < len(pending) else None)
+
+    def _confirm(self, settle: Settle, hit: Hit) -> bool:
+        """Run a hit's settle-time tests; on success add its settle-time captures."""
+        doc = hit[JSON]  # not the id: two events may share one under different keys
+        event = self._settling.get(doc)
+        if event is None:
+            event = self._settling[doc] = Event.model_validate_json(doc)
+        if not settle.test(event):
+            return False
+        if settle.captures:
+            caps = dict(hit[CAPS] or {})
+            for path, get in settle.captures:
+                caps[path] = fields.plain(get(event))
+            hit[CAPS] = caps
+        return True
 
     def _save(self, rule: CompiledRule, name: str, state: State, first: int | None) -> None:
         """Write the state back with its next timer, or delete it when it holds nothing.

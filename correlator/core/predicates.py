@@ -91,6 +91,17 @@ def refs_in(test: Any) -> Iterable[str]:
             yield o.distinct
 
 
+def reads_presence(path: str, test: Any) -> bool:
+    """Whether a field test reads badge presence (``person.presence.*``,
+    ``host.owner.presence.*``, in its path or an ``{attr: ...}`` operand). Presence at an
+    event's time is only known once the badges before it are read, so the engine tests it
+    when it settles the event behind the watermark, not on arrival."""
+    paths = [path, *(o.attr for o in operands(test) if isinstance(o, Attr))]
+    return any(
+        p.partition(".")[0] in fields.IDENTITY_ROOTS and "presence" in p.split(".") for p in paths
+    )
+
+
 def compile_match(
     match: Match, any_of: Iterable[Match], env: Env, skip: frozenset[str] = frozenset()
 ) -> Predicate:

@@ -33,6 +33,10 @@ class Machine(Protocol):
     def due(self, state: State) -> int | None:
         """When :meth:`expire` next has work (``None``: the machine holds nothing)."""
 
+    def waits(self, state: State, hit: Hit) -> bool:
+        """Whether :meth:`hit` could do anything with this hit now (False: it would be
+        dropped). Cheap; lets the engine skip a hit's settle-time tests."""
+
 
 def machine_for(rule: Rule, steps: list[Step], refs: tuple[tuple[RefTest, ...], ...]) -> Machine:
     from correlator.core import duration

@@ -62,6 +62,14 @@ class SequenceMachine:
         else:
             self._next(state, hit, ordinal, fire)
 
+    def waits(self, state: State, hit: Hit) -> bool:
+        absent, ordinal = self.role[hit[STEP]]
+        if absent or ordinal == 0:
+            return True
+        if ordinal == 1 and self.count > 1:  # after a counted first step: its accumulator
+            return len(state.get("a") or ()) == self.count
+        return any(run[1] == ordinal for run in state.get("r") or ())
+
     def _absent(self, state: State, hit: Hit, gap: int) -> None:
         state.setdefault("n", []).append(hit)
         runs = state.get("r")

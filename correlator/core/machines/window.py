@@ -47,6 +47,9 @@ class AllOfMachine:
         latest = state.get("l")
         return min(hits[0][T] for hits in latest.values()) + self.window if latest else None
 
+    def waits(self, state: State, hit: Hit) -> bool:
+        return True  # every hit counts towards the window
+
 
 class CountMachine:
     """At least ``threshold`` hits within the window (Sigma ``event_count``)."""
@@ -76,6 +79,9 @@ class CountMachine:
     def due(self, state: State) -> int | None:
         hits = state.get("h")
         return hits[0][T] + self.window if hits else None
+
+    def waits(self, state: State, hit: Hit) -> bool:
+        return True  # every hit counts towards the window
 
 
 class DistinctMachine:
@@ -112,3 +118,6 @@ class DistinctMachine:
     def due(self, state: State) -> int | None:
         seen = state.get("v")
         return min(h[T] for h in seen.values()) + self.window if seen else None
+
+    def waits(self, state: State, hit: Hit) -> bool:
+        return True  # every hit counts towards the window
