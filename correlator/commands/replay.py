@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"correlator replay: --lateness: {exc}", file=sys.stderr)
         return 2
     rules = [loaded.rule for loaded in load_rules([args.rules])]
-    engine = Engine(rules, identity=_identity(args.directory), lateness=lateness)
+    engine = Engine(rules, identity=_identity(args.directory, lateness), lateness=lateness)
     bad = 0
 
     def on_bad(where: str, reason: str) -> None:
@@ -71,12 +71,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _identity(path: Path | None) -> IdentityView:
+def _identity(path: Path | None, lateness: timedelta) -> IdentityView:
     if path is None:
         return NullIdentity()
     from correlator.identity import Identity, load_directory
 
-    return Identity(load_directory(path))
+    return Identity(load_directory(path), lateness=lateness)
 
 
 def _progress(started: float) -> Callable[[Summary], None]:

@@ -21,12 +21,13 @@ per person is a short history, under ``identity:presence:<person>`` in the store
 ``{"base": {"sites": {site: [since, last, zone]}, "passback": [site, t] | None},
 "cut": t, "log": [[t, site, zone, parent_zone, perimeter, direction], ...]}``
 
-(epoch seconds): ``log`` holds the passages of the last ``ttl`` before the person's newest
-one, sorted, and ``base`` what the passages before ``cut`` added up to. Presence at ``t`` is
-``base`` with the logged passages up to ``t`` applied in time order. A passage read again (a
-record processed twice) is kept once; one older than ``cut`` (more than the ttl behind the
-person's newest badge) is ignored. The state is mirrored in memory unless ``mirror=False``
-(the store is shared with other processes and must be read every time).
+(epoch seconds): ``log`` holds the passages of the last ``ttl`` + ``lateness`` before the
+person's newest one, sorted, and ``base`` what the passages before ``cut`` added up to.
+Presence at ``t`` is ``base`` with the logged passages up to ``t`` applied in time order. A
+passage read again (a record processed twice) is kept once; one older than ``cut`` (more
+than the ttl and the lateness behind the person's newest badge) is ignored. The state is
+mirrored in memory unless ``mirror=False`` (the store is shared with other processes and
+must be read every time).
 """
 
 from __future__ import annotations
@@ -92,9 +93,16 @@ def _order(entry: Entry) -> tuple[Any, ...]:
 class Presence:
     """Presence per person, in the store (and cached in memory with ``mirror``)."""
 
-    def __init__(self, store: Store, ttl: timedelta, *, mirror: bool = True) -> None:
+    def __init__(
+        self, store: Store, ttl: timedelta, *, lateness: timedelta = timedelta(0),
+        mirror: bool = True,
+    ) -> None:  # fmt: skip
         self._store = store
         self._ttl = ttl.total_seconds()
+        self._late = lateness.total_seconds()
+        self._keep = self._ttl + self._late
+        """How far behind a person's newest passage the log reaches: questions come for
+        events up to the lateness behind the newest, and a passage lasts the ttl."""
         self._cache: dict[str, dict[str, Any]] | None = None
         self._current: dict[str, tuple[dict[str, Any], Folded]] = {}
         """Per person: the state last read and its whole log applied (most questions are
@@ -127,7 +135,7 @@ class Presence:
         base = state["base"]
         newest = log[-1][_T]
         old = 0
-        while log[old][_T] < newest - self._ttl:
+        while log[old][_T] < newest - self._keep:
             old += 1
         if old:  # the oldest passages go into the base
             folded: Folded = (base["sites"], base["passback"])
@@ -135,7 +143,7 @@ class Presence:
                 folded = _apply(folded, passed, self._ttl)[:2]
             base = {"sites": folded[0], "passback": folded[1]}
             log = log[old:]
-        cut = newest - self._ttl if cut is None else max(cut, newest - self._ttl)
+        cut = newest - self._keep if cut is None else max(cut, newest - self._keep)
         # A new state, never a change in place: the old one may be the object the store holds.
         new = {"base": base, "cut": cut, "log": log}
         if self._cache is not None:
@@ -174,8 +182,9 @@ class Presence:
         )
 
     def sweep(self, newest: float) -> int:
-        """Forget people whose every entry expired before ``newest`` and whose newest badge is
-        more than the ttl old (a late event may still ask about it); returns how many."""
+        """Forget people nobody can ask about any more: every entry expired, and their newest
+        badge older than the ttl, at ``newest`` - lateness (the oldest time a question may
+        still come for, from an event still within the lateness); returns how many."""
         people = list(self._cache) if self._cache is not None else self._people()
         gone = []
         for person in people:
@@ -184,8 +193,9 @@ class Presence:
                 continue
             log = state["log"]
             sites, _ = self._folded(person, state)
-            if all(e[1] + self._ttl <= newest for e in sites.values()) and (
-                not log or log[-1][_T] + self._ttl <= newest
+            oldest = newest - self._late
+            if all(e[1] + self._ttl <= oldest for e in sites.values()) and (
+                not log or log[-1][_T] + self._ttl <= oldest
             ):
                 gone.append(person)
         for person in gone:

@@ -55,15 +55,17 @@ class Identity:
         *,
         limits: BindingLimits | None = None,
         mirror: bool = True,
+        lateness: timedelta = timedelta(0),
     ) -> None:
         self.stats = IdentityStats()
         self.index = _build(directory)
         self.store: Store = store if store is not None else DictStore()
         self.bindings = Bindings(self.store, limits or BindingLimits(), mirror=mirror)
-        self.presence = Presence(self.store, presence_ttl, mirror=mirror)
+        self.presence = Presence(self.store, presence_ttl, lateness=lateness, mirror=mirror)
         self._resolver = Resolver(self.index, self.bindings)
         self._attributes = Attributes(self)
         self._newest = float("-inf")
+        self._before = float("-inf")  # the newest event time before the latest that moved it
         self._last_sweep = float("-inf")
         self._last: tuple[str, Resolved] | None = None
 
@@ -107,13 +109,19 @@ class Identity:
 
     def sweep(self) -> None:
         """Drop bindings and presence that ended more than the retention before the newest
-        event time. ``observe`` calls it every hour of event time."""
+        event time. ``observe`` calls it every hour of event time.
+
+        Presence is swept against the newest time *before* the latest event that moved it:
+        the engine settles events already read when that event moves its watermark, and asks
+        about their presence then; a jump in event time (a quiet night, a clock event) must
+        not sweep away what they need."""
         self.bindings.sweep(self._newest)
-        self.presence.sweep(self._newest)
+        self.presence.sweep(self._before)
         self._last_sweep = self._newest
 
     def _advance(self, t: float) -> None:
         if t > self._newest:
+            self._before = self._newest
             self._newest = t
             if t - self._last_sweep >= _SWEEP_EVERY:
                 self.sweep()

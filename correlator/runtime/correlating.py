@@ -144,7 +144,8 @@ class Pipeline:
         if self._identity is None or self._router is None or stale:
             directory = self.published.directory or Directory()
             if self._identity is None:
-                self._identity = Identity(directory, self.identity_store, mirror=False)
+                self._identity = Identity(directory, self.identity_store, mirror=False,
+                                          lateness=self.lateness)  # fmt: skip
             elif directory is not self._identity.directory:
                 self._identity.reload(directory)
             self._router = Router(self.published.rules.values(), self._identity)

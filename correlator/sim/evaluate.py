@@ -57,7 +57,7 @@ def evaluate(out: Path, rules: list[Rule], lateness: timedelta | None = None) ->
     manifest = read_manifest(out)
     if lateness is None:
         lateness = timedelta(microseconds=duration.parse_us(manifest["lateness"]))
-    identity = Identity(load_directory(out / manifest["directory"]))
+    identity = Identity(load_directory(out / manifest["directory"]), lateness=lateness)
     engine = Engine(rules, identity=identity, lateness=lateness)
     bad: list[str] = []
     alerts: list[Alert] = []

@@ -166,3 +166,10 @@ def test_a_badge_out_read_before_an_earlier_logon_does_not_hide_the_person() -> 
     logon = make(1, 60, "logon", "alice", "ws-alice")
     badge_out = make(2, 90, "badge", "alice", "hq-exit")
     assert alert_ids([badge_in, badge_out, logon]) == ([], 0)
+
+
+def test_a_jump_in_event_time_does_not_sweep_the_presence_of_events_still_pending() -> None:
+    badge_in = make(0, 0, "badge", "alice", "hq-main")
+    logon = make(1, 60, "logon", "alice", "ws-alice")
+    clock = make(2, 3 * 86_400, "badge", "bob", "lyon-main")  # three days later
+    assert alert_ids([badge_in, logon, clock]) == ([], 0)
