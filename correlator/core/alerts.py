@@ -11,14 +11,14 @@ Control characters in the key and the fields are escaped (``\\x1b``).
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from correlator.core import fields
 from correlator.core.clock import from_us
 from correlator.core.compiled import CompiledRule
-from correlator.core.machines import ID, JSON, STEP, Hit
+from correlator.core.machines import ID, STEP, Hit
 from correlator.identity.view import NullIdentity
 from correlator.model import Alert, AlertEntity, Event
 from correlator.model.alert import alert_id
@@ -75,12 +75,20 @@ def summary(rule: CompiledRule, key: str, hits: list[Hit], events: Mapping[str, 
     return _Summary(values, steps).format(template)
 
 
-def build_alert(rule: CompiledRule, key: str, time: int, hits: list[Hit], suppressed: int) -> Alert:
-    """The alert; its id depends only on rule, key and evidence ids (replays give the same)."""
+def build_alert(
+    rule: CompiledRule,
+    key: str,
+    time: int,
+    hits: list[Hit],
+    doc: Callable[[Hit], str],
+    suppressed: int,
+) -> Alert:
+    """The alert; its id depends only on rule, key and evidence ids (replays give the same).
+    ``doc`` gives a hit's event JSON."""
     by_id: dict[str, Event] = {}
     for hit in hits:
         if hit[ID] not in by_id:
-            by_id[hit[ID]] = Event.model_validate_json(hit[JSON])
+            by_id[hit[ID]] = Event.model_validate_json(doc(hit))
     events = sorted(by_id.values(), key=lambda e: (e.time, e.id))
     entity = AlertEntity(type=rule.entity, id=key)
     meta = rule.rule

@@ -19,7 +19,11 @@ in the worker), one value per (rule, key) under ``"<rule>|<key>"``:
 
 plus ``"@watermark"`` = ``[max_event_time, watermark]``, written whenever the watermark has
 moved a second (so a restarted engine may accept events up to a second older than the
-watermark it had reached). A value is written back after each
+watermark it had reached), and each matched event's JSON once, under ``"@e|<event id>"`` =
+``[until, json]``: hits name their event by id, and the alert's evidence is read from there.
+The JSON is kept until the watermark passes the event's time plus the longest window of the
+rules it matched (no alert can take it as evidence after that). A second event with the same
+id but other content keeps its JSON in its hits instead. A value is written back after each
 change and deleted once empty, so state is bounded by what is still inside some window.
 Timers (when a key next needs attention) are kept in memory and rebuilt from the store when
 an engine starts, so a worker can pick up a partition where another left it.
@@ -47,6 +51,8 @@ from correlator.model import Alert, Event
 from correlator.state.store import DictStore, Store
 
 META_KEY = "@watermark"
+DOC_PREFIX = "@e|"
+"""Store keys of the matched events' JSON: ``"@e|<event id>"`` = ``[until_us, json]``."""
 _SAVE_EVERY = 1_000_000
 """The watermark is written to the store when it moved 1 s (event time) since the last write."""
 _INDEX_LIMIT = 10_000
@@ -95,6 +101,8 @@ class Engine:
         self._filed: dict[str, set[tuple[str, int]]] = {}
         """(event id, step) of each key's pending hits: the duplicate check without a scan.
         Built from the store on a key's first hit, kept in step with ``p`` after that."""
+        self._docs: list[tuple[int, str]] = []
+        """Heap of (until, store key) of the events' JSON (stale entries are skipped)."""
         self._settling: dict[str, Event] = {}
         """Events rebuilt for presence tests during one watermark move, by their JSON."""
         self._max = NEVER
@@ -119,7 +127,7 @@ class Engine:
         candidates = self._index.get((event.domain, event.activity))
         if candidates is None:
             candidates = self._candidates(event.domain, event.activity)
-        doc = None
+        filings = []
         for rule, steps in candidates:
             matched = [step for step in steps if step.test(event)]
             if not matched:
@@ -127,9 +135,12 @@ class Engine:
             key = rule.key(event)
             if key is None:
                 continue
-            if doc is None:
-                doc = event.model_dump_json(exclude_none=True)
-            self._file(rule, key, event, time, matched, doc)
+            filings.append((rule, key, matched))
+        if filings:
+            until = time + max(rule.window for rule, _, _ in filings)
+            doc = self._keep(event.id, event.model_dump_json(exclude_none=True), until)
+            for rule, key, matched in filings:
+                self._file(rule, key, event, time, matched, doc)
         if time > self._max:
             self._max = time
             return Result(alerts=self._advance(time - self._lateness))
@@ -150,9 +161,10 @@ class Engine:
         event: Event,
         time: int,
         steps: list[CompiledStep],
-        doc: str,
+        doc: str | None,
     ) -> None:
-        """Add the event's hits to the (rule, key) pending list, once per event id."""
+        """Add the event's hits to the (rule, key) pending list, once per event id. ``doc``:
+        the event's JSON when it cannot be shared under its id (``None``: it is)."""
         name = f"{rule.id}|{key}"
         state: State = self._store.get(name) or {}
         pending: list[Hit] = state.setdefault("p", [])
@@ -192,6 +204,7 @@ class Engine:
                 del self._due[name]
                 self._settle(name, alerts)
         self._settling.clear()
+        self._forget_docs(watermark)
         if len(alerts) > 1:
             alerts.sort(key=lambda a: (a.time, a.id))
         self.stats.alerts += len(alerts)
@@ -213,7 +226,7 @@ class Engine:
                 state["sc"] = state.get("sc", 0) + 1
                 self.stats.suppressed += 1
                 return
-            alerts.append(build_alert(rule, key, time, hits, state.pop("sc", 0)))
+            alerts.append(build_alert(rule, key, time, hits, self._doc, state.pop("sc", 0)))
             if rule.suppress is not None:
                 state["su"] = time + rule.suppress
 
@@ -246,7 +259,7 @@ class Engine:
 
     def _confirm(self, settle: Settle, hit: Hit) -> bool:
         """Run a hit's settle-time tests; on success add its settle-time captures."""
-        doc = hit[JSON]  # not the id: two events may share one under different keys
+        doc = self._doc(hit)
         event = self._settling.get(doc)
         if event is None:
             event = self._settling[doc] = Event.model_validate_json(doc)
@@ -258,6 +271,37 @@ class Engine:
                 caps[path] = fields.plain(get(event))
             hit[CAPS] = caps
         return True
+
+    def _keep(self, event_id: str, doc: str, until: int) -> str | None:
+        """Store an event's JSON once, until ``until``; returns what its hits carry: ``None``
+        (read it from the store), or the JSON itself when another event holds the id."""
+        name = DOC_PREFIX + event_id
+        held = self._store.get(name)
+        if held is not None and held[1] != doc:
+            return doc
+        if held is None or held[0] < until:
+            self._store.put(name, [until, doc])
+            heapq.heappush(self._docs, (until, name))
+        return None
+
+    def _doc(self, hit: Hit) -> str:
+        """The JSON of a hit's event."""
+        doc = hit[JSON]
+        if doc is not None:
+            return str(doc)
+        held = self._store.get(DOC_PREFIX + hit[ID])
+        if held is None:  # the engine keeps it as long as any window can reach it
+            raise KeyError(f"event {hit[ID]!r} is no longer in the engine's state")
+        return str(held[1])
+
+    def _forget_docs(self, watermark: int) -> None:
+        """Delete the events' JSON no alert can take as evidence any more."""
+        docs = self._docs
+        while docs and docs[0][0] < watermark:
+            _, name = heapq.heappop(docs)
+            held = self._store.get(name)
+            if held is not None and held[0] < watermark:
+                self._store.delete(name)
 
     def _save(self, rule: CompiledRule, name: str, state: State, first: int | None) -> None:
         """Write the state back with its next timer, or delete it when it holds nothing.
@@ -303,6 +347,9 @@ class Engine:
             if name == META_KEY:
                 self._max, self._wm = value
                 self._saved_wm = self._wm
+                continue
+            if name.startswith(DOC_PREFIX):
+                heapq.heappush(self._docs, (value[0], name))
                 continue
             rule = self._by_id.get(name.partition("|")[0])
             pending = value.get("p") if isinstance(value, dict) else None

@@ -2,8 +2,10 @@
 
 The engine hands a machine the events of one (rule, key) in event-time order, as *hits*:
 ``[time_us, rank, event_id, step, captures, event_json]`` (a list, so it sorts in that order
-and is stored as plain JSON). ``rank`` is 0 for absent steps and 1 otherwise, so at equal
-times an absent step is seen first ("a badge in the same second counts as before").
+and is stored as plain JSON; ``event_json`` is ``None`` when the engine keeps the event's JSON
+once for all its hits, see :mod:`correlator.core.engine`). ``rank`` is 0 for absent steps and
+1 otherwise, so at equal times an absent step is seen first ("a badge in the same second
+counts as before").
 
 A machine mutates the state dict it is given and calls ``fire(time_us, hits)`` for each
 match; the engine turns that into an alert, applies suppression and writes the state back.
