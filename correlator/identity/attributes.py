@@ -67,6 +67,7 @@ class Attributes:
     def forget(self) -> None:
         """Drop the values kept for the last event (what they depend on is changing)."""
         self._event = None
+        self._presence_of = None
 
     def read(self, event: Event, path: str) -> Any:
         """``path`` for ``event``, each path computed once per event object.
