@@ -1,7 +1,9 @@
 """The correlation engine: pure, synchronous, deterministic, event time only.
 
 ``process(event)`` files the event's matches under their (rule, key) and moves the watermark
-(max event time - allowed lateness); ``advance(watermark)`` moves it explicitly. Matching runs
+(max event time - allowed lateness); ``advance(watermark)`` moves it explicitly (and only
+that, with ``follow_events=False``: the worker's watermark comes from its inputs' clock, so
+one feed read ahead of another does not make the other's events late). Matching runs
 only on events *behind* the watermark, in event-time order, so any arrival order within the
 lateness gives the same alerts with the same ids; the price is that an alert waits for the
 watermark to pass its last event. Absences fire when the watermark passes their deadline.
@@ -87,6 +89,8 @@ class Engine:
         store: Store | None = None,
         identity: IdentityView | None = None,
         lateness: timedelta = timedelta(0),
+        *,
+        follow_events: bool = True,
     ) -> None:
         self._identity = identity if identity is not None else NullIdentity()
         self._rules = [compile_rule(rule, self._identity) for rule in rules]
@@ -95,6 +99,7 @@ class Engine:
             raise RuleError(["two rules given to one engine have the same id; ids must be unique"])
         self._store: Store = store if store is not None else DictStore()
         self._lateness = lateness // timedelta(microseconds=1)
+        self._follow = follow_events
         self._index: dict[tuple[str, str], Candidates] = {}
         self._heap: list[tuple[int, str]] = []
         self._due: dict[str, int] = {}
@@ -143,7 +148,8 @@ class Engine:
                 self._file(rule, key, event, time, matched, doc)
         if time > self._max:
             self._max = time
-            return Result(alerts=self._advance(time - self._lateness))
+            if self._follow:
+                return Result(alerts=self._advance(time - self._lateness))
         return Result()
 
     def advance(self, watermark: datetime) -> list[Alert]:

@@ -6,8 +6,10 @@ Two agents, each ``concurrency=1`` and thin (decode → core → produce → met
   identity learn from it and resolve it, and forwards it to the ``correlate`` topic once per
   (key kind, key value) the loaded rules need (see :mod:`.routing`). A timer sends the
   newest event time read (held back by inputs with records waiting, see :mod:`.ticks`) as a
-  **tick** to every ``correlate`` partition, so partitions that receive no events still
-  move their watermark and absence rules fire on quiet streams.
+  **tick** to every ``correlate`` partition. Ticks alone move the engines' watermark (tick -
+  lateness): an event's own time tells only how far its topic has been read, and a topic
+  read hours ahead of another (after a restart, or a backfill) would make the other's
+  events late and settle presence tests before the badges they need were read.
 - **correlate** runs one core :class:`~correlator.core.engine.Engine` per (partition, key
   kind), with its state in a changelog-backed RocksDB table (restored on restart or when the
   partition moves to another worker), and produces alerts keyed ``"<type>:<id>"``; events
@@ -162,7 +164,9 @@ class Pipeline:
             if rules is None:
                 return None
             store = TableStore(self.state, f"{partition}/{by}/")
-            engine = Engine(rules, store, _Resolved(identity), self.lateness)
+            # The watermark moves with the ticks only: they are held back to the slowest input
+            # with records waiting (.ticks), where an event's own time is only its topic's.
+            engine = Engine(rules, store, _Resolved(identity), self.lateness, follow_events=False)
             self._engines[(partition, by)] = engine
             self._stores[(partition, by)] = store
         return engine

@@ -305,3 +305,15 @@ def test_person_key_and_presence_condition_through_identity() -> None:
     alerts, _ = run([remote], events, identity=identity)
     assert [(a.entity.type, a.entity.id) for a in alerts] == [("person", "p-alice")]
     assert identity.observed == len(events)
+
+
+def test_an_engine_that_does_not_follow_events_moves_its_watermark_only_when_told() -> None:
+    engine = Engine([SEQUENCE], follow_events=False)
+    engine.process(ev(0, "access_denied"))
+    engine.process(ev(5, "door_forced"))
+    assert engine.process(ev(3600, "access_denied", key="k2")).alerts == []
+    assert engine.watermark is None
+    assert engine.process(ev(1, "door_forced", id="early")).late == []  # no watermark yet
+    (alert,) = engine.advance(at(10))
+    assert alert.entity.id == "k1"
+    assert engine.process(ev(2, "door_forced", id="late")).late  # behind the one told
