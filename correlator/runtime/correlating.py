@@ -54,6 +54,11 @@ APP_ID = "correlator"
 STATE_RECORD_BYTES = 16 * 1024 * 1024
 """Largest changelog record (one key's state) the worker writes."""
 TICK_KEY = b"@tick"
+IDENTITY_STORE = "memory://identity"
+"""The identity table's own store: in memory, so that every start reads its whole changelog
+and :class:`.SharedStore` sees every record. (Not ``memory://``: an empty URL is false, and
+Faust then falls back to the app's RocksDB store, which persists its offsets: a restarted
+worker read nothing and started with no bindings or presence.)"""
 DEAD_RAW_BYTES = 100_000
 """A dead letter keeps at most this much of the record: JSON escaping or base64 can grow it
 several times, and the letter must stay under the broker's 1 MiB message limit."""
@@ -95,7 +100,7 @@ class Pipeline:
         # carries the changes, rebuilt in memory from its changelog on start.
         self.identity_store = SharedStore()
         self.identity_state = app.GlobalTable(
-            "identity", partitions=parts, store="memory://", extra_topic_configs=large,
+            "identity", partitions=parts, store=IDENTITY_STORE, extra_topic_configs=large,
             on_changelog_event=self.identity_store.on_changelog_event,
         )  # fmt: skip
         self.identity_store.table = self.identity_state

@@ -39,3 +39,18 @@ def test_port_0_picks_a_free_port_instead_of_fausts_fixed_default(tmp_path: Path
             probe.bind((WEB_BIND, port))
     finally:
         taken.close()
+
+
+def test_the_identity_table_is_kept_in_memory_so_each_start_reads_its_whole_changelog(
+    tmp_path: Path,
+) -> None:
+    from faust.stores.memory import Store as MemoryStore
+
+    from correlator.runtime.correlating import attach
+    from correlator.runtime.metrics import RuntimeMetrics
+
+    settings = Settings(state_dir=tmp_path)
+    app = build_app(settings, "identity-store-test")
+    pipeline = attach(app, settings, RuntimeMetrics())
+    assert isinstance(pipeline.identity_state._new_store(), MemoryStore)
+    assert pipeline.identity_state.persisted_offset(("identity", 0)) is None  # type: ignore[arg-type]
