@@ -21,11 +21,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from correlator.core.engine import Engine
 from correlator.core.rules import load_rules
 from correlator.identity import Directory, Identity
-from correlator.model import Alert, Event
-from tests.unit.core.kit import at
+from correlator.model import Event
+from tests.unit.core.kit import at, run
 
 RULES_DIR = Path(__file__).resolve().parents[3] / "rules"
 PRESENCE_RULES = [
@@ -123,14 +122,7 @@ def streams(draw: st.DrawFn) -> list[Event]:
 
 
 def alert_ids(events: list[Event]) -> tuple[list[str], int]:
-    engine = Engine(RULES, identity=Identity(DIRECTORY), lateness=timedelta(seconds=LATENESS))
-    alerts: list[Alert] = []
-    late = 0
-    for event in events:
-        result = engine.process(event)
-        alerts += result.alerts
-        late += len(result.late)
-    alerts += engine.flush()
+    alerts, late = run(RULES, events, LATENESS, identity=Identity(DIRECTORY))
     return sorted(a.id for a in alerts), late
 
 
