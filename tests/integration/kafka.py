@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +63,23 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def produce(broker: Broker, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
+Records = Iterable[tuple[bytes | None, bytes]]
+
+
+def produce(broker: Broker, topic: str, records: Records) -> None:
+    produce_topics(broker, {topic: records})
+
+
+def produce_topics(broker: Broker, by_topic: Mapping[str, Records]) -> None:
+    """Every topic's records, by one producer."""
+
     async def run() -> None:
         producer = AIOKafkaProducer(linger_ms=5, **client_options(broker))
         await producer.start()
         try:
-            for key, value in records:
-                await producer.send(topic, value, key=key)
+            for topic, records in by_topic.items():
+                for key, value in records:
+                    await producer.send(topic, value, key=key)
             await producer.flush()
         finally:
             await producer.stop()

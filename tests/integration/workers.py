@@ -22,7 +22,7 @@ from correlator.runtime.correlating import APP_ID
 from correlator.runtime.topics import DOMAINS, ensure_topics, event_topic, standard_topics
 from correlator.settings import Settings
 from tests.integration.connectors import read_all
-from tests.integration.kafka import consume_until, produce
+from tests.integration.kafka import consume_until, produce_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "replay"
@@ -47,8 +47,7 @@ def send_events(settings: Settings, events: Iterable[Event]) -> None:
     for event in events:
         record = (message_key(event), serde.encode_model(event))
         by_topic.setdefault(event_topic(settings, event.domain), []).append(record)
-    for topic, records in by_topic.items():
-        produce(settings.bootstrap_servers, topic, records)
+    produce_topics(settings.bootstrap_servers, by_topic)
 
 
 def heartbeat(time: datetime, n: int = 0) -> Event:
