@@ -6,11 +6,16 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from correlator.localbroker import LocalBroker
 from correlator.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.integration.stream import Simulated
+    from tests.integration.test_faults_simulated import FaultFree
 
 TEST_BROKER_PORT = int(os.environ.get("CORRELATOR_TEST_BROKER_PORT", "19292"))
 TEST_STATE_DIR = (
@@ -63,3 +68,29 @@ def kafka_settings(broker: str, tmp_path: Path) -> Settings:
         state_dir=tmp_path / "state",
         partitions=2,
     )
+
+
+@pytest.fixture(scope="session")
+def simulated_stream(tmp_path_factory: pytest.TempPathFactory) -> Simulated:
+    """The fault tests' simulated stream (:mod:`tests.integration.stream`), made once."""
+    from tests.integration.stream import MINIMUM_EVENTS, simulated
+
+    made = simulated(tmp_path_factory.mktemp("simulation"))
+    assert len(made.events) >= MINIMUM_EVENTS
+    return made
+
+
+@pytest.fixture(scope="session")
+def fault_free(
+    broker: str, simulated_stream: Simulated, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FaultFree]:
+    """The fault-free run over ``simulated_stream`` that the worker and broker fault tests
+    compare with, in the background from the first of them on: one run for the session
+    (minutes; its alert ids do not depend on the broker)."""
+    from tests.integration.test_faults_simulated import FaultFree
+
+    run = FaultFree(broker, simulated_stream, tmp_path_factory.mktemp("fault-free"))
+    try:
+        yield run
+    finally:
+        run.stop()

@@ -1,16 +1,22 @@
-"""The broker killed (kill -9) and started again mid-run, under a running connector and worker.
+"""The broker killed (kill -9) and started again mid-run, under a running worker and
+connectors.
 
-A ``correlator connect`` process tails a growing file of door-controller records (json-doors:
-refused badge reads, five per card, so ``badge-denied-burst`` fires once per card) and a
-``correlator worker`` correlates them. The first half is written and processed; a quarter
-more is written and the broker killed at once (records in flight), the last quarter is
-appended while it is down, and the broker is started again on the same port and data.
-Nobody restarts the connector or the worker: both must find the broker again by themselves.
-Measured against a fault-free reference (``correlator
-replay`` over the same records): every record on the events topic (repeats allowed), and the
-alert-id set equal, after removing exact id repeats. A second connector, stopped (SIGTERM)
-during the outage, must exit without waiting for the broker and, started again, deliver the
-records it could not.
+A ``correlator worker`` correlates the worker fault tests' simulated stream (52,999 events
+in ``make test``, see :mod:`tests.integration.stream`), fed as they feed it. Halfway, right
+after a slice is sent (the worker mid-processing), the broker is killed, stays down
+``OUTAGE_SECONDS`` and is started again on the same port and data. Nobody restarts the
+worker: it must find the broker again by itself, and its alert-id set, after removing exact
+id repeats, must equal the fault-free run's that the worker fault tests compare with
+(``fault_free`` in ``tests/conftest.py``: same stream, rules and lateness; alert ids do not
+depend on the broker). That run goes on the session broker meanwhile, unless an earlier test
+has made it already.
+
+A ``correlator connect`` process meanwhile tails a growing file of door-controller records
+(json-doors refused badge reads) onto topics of its own: the first part is delivered before
+the outage, more is written just before the kill (records in flight) and the rest while the
+broker is down. Nobody restarts it either: afterwards every record must be on its events
+topic (repeats allowed). A second connector, stopped (SIGTERM) during the outage, must exit
+without waiting for the broker and, started again, deliver the records it could not.
 
 This test runs its own broker (it stops it), on ``CORRELATOR_TEST_RESTART_BROKER_PORT``
 (default: the session broker's port + 20) and the next port, with its data in a temporary
@@ -24,7 +30,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -38,15 +43,13 @@ from correlator.settings import Settings
 from tests.conftest import TEST_BROKER_PORT
 from tests.integration.connectors import Connector, wait_for
 from tests.integration.kafka import WorkerProcess, settings_env
-from tests.integration.test_worker_faults import T0, rules_dir
-from tests.integration.workers import (
-    heartbeat,
-    prepare,
-    replay_ids,
-    send_events,
-    wait_alerts,
-    wait_consumed,
-)
+from tests.integration.stream import Simulated, feed
+from tests.integration.test_faults_simulated import FAULT_TIMEOUT, FaultFree, prepared, settle
+from tests.integration.test_worker_faults import T0
+from tests.integration.workers import wait_alerts
+
+pytestmark = pytest.mark.timeout(FAULT_TIMEOUT)
+"""A run over the stream takes minutes (and the session's fault-free run may come first)."""
 
 PORT = int(os.environ.get("CORRELATOR_TEST_RESTART_BROKER_PORT", str(TEST_BROKER_PORT + 20)))
 OUTAGE_SECONDS = float(os.environ.get("CORRELATOR_TEST_OUTAGE_SECONDS", "15"))
@@ -54,6 +57,8 @@ OUTAGE_SECONDS = float(os.environ.get("CORRELATOR_TEST_OUTAGE_SECONDS", "15"))
 takes seconds to answer); set it higher to try longer outages."""
 POLITE = os.environ.get("CORRELATOR_TEST_BROKER_STOP", "kill") == "term"
 """``CORRELATOR_TEST_BROKER_STOP=term``: a controlled shutdown (SIGTERM) instead of kill -9."""
+OUTAGE_AT = 0.5
+"""The fraction of the stream's events sent when the broker is killed."""
 SITES = ("HQ", "LAB", "DEPOT", "PLANT")
 
 
@@ -94,15 +99,13 @@ def append(path: Path, lines: list[bytes]) -> None:
         out.write(b"".join(line + b"\n" for line in lines))
 
 
-def normalized(settings: Settings, records: Path, connector: str, out: Path) -> set[str]:
-    """The events the connector must deliver, by ``correlator normalize`` (no Kafka); ``out``
-    gets them in time order, for the reference replay."""
+def normalized(settings: Settings, records: Path, connector: str) -> set[str]:
+    """The ids of the events the connector must deliver, by ``correlator normalize`` (no
+    Kafka)."""
     command = [sys.executable, "-m", "correlator.cli", "normalize", "--format", "json-doors",
                "--connector", connector, str(records)]  # fmt: skip
     found = subprocess.run(command, env=settings_env(settings), capture_output=True, check=True)
-    lines = found.stdout.splitlines()
-    out.write_bytes(b"\n".join(sorted(lines, key=lambda line: serde.loads(line)["time"])))
-    return {serde.loads(line)["id"] for line in lines}
+    return {serde.loads(line)["id"] for line in found.stdout.splitlines()}
 
 
 def take_down(local: LocalBroker) -> None:
@@ -116,32 +119,29 @@ def take_down(local: LocalBroker) -> None:
 
 
 def test_the_broker_killed_and_restarted_mid_run_loses_no_record_and_no_alert(
-    restartable: LocalBroker, tmp_path: Path
+    restartable: LocalBroker,
+    simulated_stream: Simulated,
+    fault_free: FaultFree,
+    tmp_path: Path,
 ) -> None:
-    settings = Settings(
-        bootstrap_servers=restartable.bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:8]}.",
-        state_dir=tmp_path / "state",
-        partitions=2,
-        lateness="1h",
-    )
-    rules = rules_dir(tmp_path, "badge-denied-burst")
-    prepare(settings, [rules], None)
+    settings = prepared(restartable.bootstrap, tmp_path / "state", simulated_stream)
+    tailing = settings.model_copy(update={"topic_prefix": settings.topic_prefix + "c."})
     first, second = denied(1, 20), denied(21, 40)
     doors = tmp_path / "doors.jsonl"
     append(doors, first)
     args = ("--format", "json-doors", "--source", f"file:{doors}", "--name", "doors")
-    connector = Connector(settings, tmp_path / "connect.log", *args)
+    connector = Connector(tailing, tmp_path / "connect.log", *args)
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     stopped = StoppedInOutage(settings, tmp_path)
-    try:
-        connector.wait_ready()
-        wait_events(settings, normalized(settings, doors, "doors", tmp_path / "first.jsonl"))
-        wait_consumed(settings)
-        stopped.before()
+    outages: list[float] = []
 
+    def outage(sent: float) -> bool:
+        if outages or sent < OUTAGE_AT:
+            return False
+        outages.append(sent)
+        stopped.before()
         append(doors, second[:50])
-        take_down(restartable)  # while those are read, produced or correlated
+        take_down(restartable)  # while those are read and produced, and the worker works
         back = time.monotonic() + OUTAGE_SECONDS
         append(doors, second[50:])  # read by the connector while the broker is away
         stopped.during()
@@ -149,21 +149,27 @@ def test_the_broker_killed_and_restarted_mid_run_loses_no_record_and_no_alert(
         assert connector.process.poll() is None, connector.output()
         restartable.start()
         stopped.after()
+        return True
 
-        every = normalized(settings, doors, "doors", tmp_path / "events.jsonl")
+    try:
+        connector.wait_ready()
+        wait_events(tailing, normalized(tailing, doors, "doors"))
+        feed(settings, simulated_stream, outage)
+        every = normalized(tailing, doors, "doors")
         assert len(every) == len(first) + len(second)
-        delivered = wait_events(settings, every)
-        wait_consumed(settings)
-        send_events(settings, [heartbeat(T0 + timedelta(days=1))])
-        want = replay_ids(tmp_path, rules, None, str(tmp_path / "events.jsonl"))
-        assert len(want) == 40
-        got = wait_alerts(settings, want)
+        delivered = wait_events(tailing, every)
+        settle(settings, simulated_stream)
         alive = {"connector": connector.process.poll(), "worker": worker.process.poll()}
+        reference = fault_free.ids()
+        got = set(wait_alerts(settings, reference))  # at once, unless some are missing
     finally:
         worker.stop()
         connector.stop()
         stopped.connector.stop()
-    assert set(got) == want, worker.output()
+    assert outages, "the broker was meant to be restarted"
+    logs = f"logs in {tmp_path}\n{worker.output()[-4000:]}"
+    assert reference - got == set(), f"lost alerts\n{logs}"
+    assert got - reference == set(), f"extra alerts\n{logs}"
     assert {d["id"] for d in delivered} == every  # repeats allowed, none missing
     assert alive == {"connector": None, "worker": None}, (connector.output(), worker.output())
     assert "broker unreachable, retrying in" in connector.output()
@@ -205,7 +211,7 @@ class StoppedInOutage:
         assert {d["id"] for d in delivered} == self.ids()
 
     def ids(self) -> set[str]:
-        return normalized(self.settings, self.file, "stop", self.tmp_path / "stopping.jsonl.ids")
+        return normalized(self.settings, self.file, "stop")
 
 
 def wait_events(settings: Settings, ids: set[str]) -> list[dict[str, object]]:
