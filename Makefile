@@ -60,8 +60,8 @@ soak: install
 	HYPOTHESIS_PROFILE=soak $(BIN)/pytest -p no:cacheprovider --timeout 3600 -m "soak or fuzz" tests; \
 	status=$$?; \
 	CORRELATOR_FAULT_PEOPLE=5000 CORRELATOR_FAULT_HOURS=60 CORRELATOR_FAULT_TIMEOUT=5400 \
-	$(BIN)/pytest -p no:cacheprovider tests/integration/test_faults_simulated.py \
-	tests/integration/test_broker_restart.py || status=1; \
+	$(BIN)/pytest -p no:cacheprovider tests/integration/test_broker_restart.py \
+	tests/integration/test_faults_simulated.py || status=1; \
 	$(TEST_BROKER) $(BIN)/correlator broker stop >/dev/null; exit $$status
 
 # Every benchmark scenario in its --quick mode, one after the other (figures and commands of
