@@ -31,6 +31,7 @@ import struct
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -358,11 +359,17 @@ class LocalBroker:
         self.mode_file.unlink(missing_ok=True)
 
 
-def _kafka_uuid() -> str:
-    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding."""
+def _kafka_uuid(draw: Callable[[], uuid.UUID] = uuid.uuid4) -> str:
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding.
+
+    One id in 64 would start with ``-``, which ``kafka-storage format -t`` reads as an option
+    (and refuses the command): drawn again then, as Kafka's own ``Uuid.randomUuid`` does."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        text = base64.urlsafe_b64encode(draw().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
 
 
 def _alive(pid: int) -> bool:

@@ -3,12 +3,13 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
 
 from correlator.errors import BrokerError
-from correlator.localbroker import LocalBroker, _answers
+from correlator.localbroker import LocalBroker, _answers, _kafka_uuid
 from correlator.settings import Settings
 
 
@@ -38,6 +39,16 @@ def test_a_listener_that_is_not_kafka_does_not_answer() -> None:
     finally:
         thread.join()
         server.close()
+
+
+def test_a_cluster_id_never_starts_with_a_dash() -> None:
+    # kafka-storage reads "-t -xyz" as a missing id and an option: one fresh broker in 64
+    # failed to format. 0xF8 gives "-" first in URL-safe base64.
+    drawn = [uuid.UUID(bytes=b"\xf8" + bytes(15)), uuid.UUID(bytes=b"\x10" + bytes(15))]
+    draws = iter(drawn)
+    cluster_id = _kafka_uuid(lambda: next(draws))
+    assert cluster_id == "EAAAAAAAAAAAAAAAAAAAAA"
+    assert all(not _kafka_uuid().startswith("-") for _ in range(2000))
 
 
 def test_status_of_a_broker_never_started(tmp_path: Path) -> None:
