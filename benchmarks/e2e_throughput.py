@@ -263,7 +263,10 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, help="runs per row, median (default 3; quick 1)")
     parser.add_argument(
-        "--profile", type=Path, help="one worker run under pyinstrument, its report written here"
+        "--profile",
+        type=Path,
+        help="one worker run under pyinstrument, its report written here (the three rules; "
+        "the whole library with --rows library)",
     )
     parser.add_argument(
         "--rows",
@@ -298,7 +301,7 @@ def main() -> None:
     results: dict[str, Result] = {}
     with bench.broker(args) as settings:
         if args.profile:
-            worker_run(settings, stream, 1, three, args.profile)
+            worker_run(settings, stream, 1, None if "library" in rows else three, args.profile)
             return
         for row in rows:
             label, plan = plans[row]
