@@ -58,8 +58,8 @@ class TableStore:
     def flush(self) -> None:
         """Write the held changes to the table (and so to its changelog)."""
         for full, value in self._changes.items():
-            if value is _DELETED:
-                self._table.pop(full, None)
-            else:
+            if value is not _DELETED:
                 self._table[full] = value
+            elif full in self._table:  # not pop(): it reads and decodes the value it drops
+                del self._table[full]
         self._changes.clear()

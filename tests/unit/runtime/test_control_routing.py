@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import UserDict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,3 +99,30 @@ def test_a_table_store_sends_each_changed_key_once_per_flush() -> None:
     store.flush()
     assert writes == ["0/site/hq"]
     assert store.get("hq") == [4]
+
+
+def test_a_table_store_deletes_only_what_the_table_holds_and_never_reads_the_value() -> None:
+    changes: list[tuple[str, str]] = []
+
+    class Table(UserDict[str, object]):  # a MutableMapping, as Faust's tables are
+        def __setitem__(self, key: str, value: object) -> None:
+            changes.append(("set", key))
+            super().__setitem__(key, value)
+
+        def __delitem__(self, key: str) -> None:
+            changes.append(("delete", key))
+            super().__delitem__(key)
+
+        def __getitem__(self, key: str) -> object:
+            raise AssertionError("a delete decoded the value")
+
+    table = Table({"0/@e|old": [1, "{}"]})
+    changes.clear()
+    store = TableStore(table, "0/")
+    store.put("@e|new", [2, "{}"])  # made and deleted between two flushes: nothing to write
+    store.delete("@e|new")
+    store.delete("@e|old")
+    store.delete("@e|never")
+    store.flush()
+    assert changes == [("delete", "0/@e|old")]
+    assert dict(table) == {}
