@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from correlator.settings import Settings
+
+if TYPE_CHECKING:
+    import faust
 
 PIPELINES = ("correlate", "count")
 
@@ -30,7 +34,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    import faust
     from prometheus_client import CollectorRegistry
 
     from correlator.logthrottle import throttle
@@ -62,5 +65,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # the clients' own retries are throttled.
     app.timer(PROBE_INTERVAL, name="broker-watch")(BrokerWatch(settings, registry).check)
     throttle()
-    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
-    worker.execute_from_commandline()
+    faust_worker(app, args.loglevel).execute_from_commandline()
+
+
+def faust_worker(app: faust.App, loglevel: str) -> faust.Worker:
+    """The Faust worker that runs ``app``, without its terminal spinner.
+
+    To spin on every log line, the spinner sets the root logger to DEBUG (leaving the chosen
+    level to the handler): Faust and the Kafka client then build a log record for each debug
+    line they write, one per record produced among others, only for the handler to drop it.
+    That was 8% of a worker's CPU."""
+    import faust
+
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.spinner = None
+    return worker

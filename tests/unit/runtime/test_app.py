@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from faust.web.base import BLUEPRINT_FLAGS
@@ -54,3 +56,32 @@ def test_the_identity_table_is_kept_in_memory_so_each_start_reads_its_whole_chan
     pipeline = attach(app, settings, RuntimeMetrics())
     assert isinstance(pipeline.identity_state._new_store(), MemoryStore)
     assert pipeline.identity_state.persisted_offset(("identity", 0)) is None  # type: ignore[arg-type]
+
+
+def test_the_worker_logs_at_its_level_so_debug_lines_cost_nothing(tmp_path: Path) -> None:
+    """Faust's terminal spinner set the root logger to DEBUG: every debug line of Faust and
+    the Kafka client (one per record produced) was built, then dropped by the handler."""
+    script = f"""
+import logging
+import sys
+from pathlib import Path
+from correlator.commands.worker import faust_worker
+from correlator.runtime.app import build_app
+from correlator.settings import Settings
+
+app = build_app(Settings(state_dir=Path({str(tmp_path)!r})), "log-test")
+worker = faust_worker(app, "warning")
+worker._setup_logging()  # what the worker does first when it runs
+for name in ("aiokafka.producer.producer", "faust.topics", "correlator"):
+    logger = logging.getLogger(name)
+    debug, warning = logger.isEnabledFor(logging.DEBUG), logger.isEnabledFor(logging.WARNING)
+    sys.__stdout__.write(f"{{name}} {{debug}} {{warning}}\\n")  # print() goes to the log now
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split("\n")[:3] == [
+        "aiokafka.producer.producer False True",
+        "faust.topics False True",
+        "correlator False True",
+    ], done.stderr
