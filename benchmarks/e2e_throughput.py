@@ -69,6 +69,8 @@ LEVERS: dict[str, dict[str, object]] = {
     "linger50": {"producer_linger_ms": 50},
     "poll2000": {"broker_max_poll_records": 2000},
     "fetch8": {"consumer_max_fetch_size": 8 << 20},
+    "lz4": {"producer_compression_type": "lz4"},
+    "zstd": {"producer_compression_type": "zstd"},
 }
 """Faust settings a lever row sets over the worker's own (see ``worker_variant.py``)."""
 
@@ -220,6 +222,16 @@ async def _measure_baseline(run: bench.Settings, stream: bench.Wire, child: benc
     return Result(report["events"], seconds, report["alerts"], 0, cpu, broker_cpu, rss)
 
 
+def codec_missing() -> str | None:
+    """Why the compression rows are skipped (aiokafka's lz4 and zstd need cramjam, which the
+    project does not install), or None when they can run."""
+    from aiokafka.codec import has_lz4
+
+    if not has_lz4():
+        return "aiokafka has no lz4 or zstd codec here: `.venv/bin/pip install cramjam` first"
+    return None
+
+
 def quix_available() -> str | None:
     """Why the quixstreams row is skipped, or None when it can run."""
     probe = subprocess.run(
@@ -306,6 +318,9 @@ def main() -> None:
         for row in rows:
             label, plan = plans[row]
             if row == "quix" and (why := quix_available()) is not None:
+                bench.say(f"{label}: skipped, {why}")
+                continue
+            if row in ("lz4", "zstd") and (why := codec_missing()) is not None:
                 bench.say(f"{label}: skipped, {why}")
                 continue
             results[row] = median(runs, lambda: plan(settings), label)  # noqa: B023
