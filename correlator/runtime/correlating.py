@@ -265,8 +265,8 @@ class Pipeline:
             key = (tp.topic, tp.partition)
             try:
                 end = consumer.highwater(tp)
-                read = key in self.clock.next_offset
-                position = None if read else await consumer.position(tp)
+                asks = self.clock.needs_position(key, end)
+                position = await consumer.position(tp) if asks else None
             except Exception:  # a rebalance took the partition meanwhile: skip it this time
                 continue
             waiting[key] = self.clock.behind(key, end, position)

@@ -50,6 +50,13 @@ class InputClock:
             bound = min(bound, self.newest[partition])
         return bound
 
+    def needs_position(self, partition: Partition, end: int | None) -> bool:
+        """Whether :meth:`behind` needs the consumer's read position of ``partition``: only
+        for one not read here yet that holds records (an empty partition, or one whose end is
+        not known yet, has none waiting). Asking costs a round trip to the consumer's thread,
+        on every tick for every empty input partition."""
+        return partition not in self.next_offset and bool(end)
+
     def behind(self, partition: Partition, end: int | None, position: int | None) -> bool:
         """Whether records wait in ``partition`` (end: its end offset; position: where the
         consumer reads from, for a partition this worker has not read from yet)."""

@@ -45,6 +45,20 @@ def test_a_partition_is_behind_until_read_to_its_end() -> None:
     assert clock.behind(ACCESS, end=12, position=4)
 
 
+def test_the_position_is_asked_only_where_it_can_change_the_answer() -> None:
+    clock = InputClock()
+    assert clock.needs_position(ACCESS, 10)  # records there, none read here yet
+    assert not clock.needs_position(ACCESS, 0)  # empty
+    assert not clock.needs_position(ACCESS, None)  # end not known yet
+    clock.saw(ACCESS, 9, T0)
+    assert not clock.needs_position(ACCESS, 12)  # read here: the next offset is known
+    for end in (None, 0, 5, 10, 12):
+        for partition in (ACCESS, AUTH):
+            if not clock.needs_position(partition, end):
+                answers = {clock.behind(partition, end, p) for p in (None, 0, 3, 10, 20)}
+                assert answers == {clock.behind(partition, end, None)}
+
+
 def test_partitions_given_away_are_forgotten() -> None:
     clock = clock_with(access=90, auth=10)
     clock.forget({AUTH})
