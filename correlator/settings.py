@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         pattern=r"^(\d+(ms|s|m|h|d))+$",
         description="Worker: allowed event lateness (30s, 2m, 1h); later events go to 'late'.",
     )
+    align_drift: str = Field(
+        default="1m",
+        pattern=r"^(\d+(ms|s|m|h|d))+$",
+        description="Worker: how far in event time an input partition may be read ahead of the "
+        "slowest one with records waiting before its fetch is paused (a backfill or catch-up "
+        "reads topics at different paces; events read ahead wait in the state).",
+    )
     tick_interval: float = Field(
         default=1.0, gt=0, description="Worker: seconds between watermark ticks to partitions."
     )

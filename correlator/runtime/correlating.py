@@ -9,7 +9,9 @@ Two agents, each ``concurrency=1`` and thin (decode → core → produce → met
   **tick** to every ``correlate`` partition. Ticks alone move the engines' watermark (tick -
   lateness): an event's own time tells only how far its topic has been read, and a topic
   read hours ahead of another (after a restart, or a backfill) would make the other's
-  events late and settle presence tests before the badges they need were read.
+  events late and settle presence tests before the badges they need were read. An input
+  partition read further ahead than ``align_drift`` of the slowest one is paused until the
+  others catch up (:class:`~.ticks.Alignment`), so what waits in the state stays bounded.
 - **correlate** runs one core :class:`~correlator.core.engine.Engine` per (partition, key
   kind), with its state in a changelog-backed RocksDB table (restored on restart or when the
   partition moves to another worker), and produces alerts keyed ``"<type>:<id>"``; events
@@ -25,10 +27,12 @@ otherwise drag the watermark to 2099 or hold windows open since 1970.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
+from aiokafka.structs import TopicPartition
 
 from correlator import serde
 from correlator.core.duration import parse_us
@@ -46,9 +50,11 @@ from correlator.runtime.offsets import CHECK_INTERVAL, SafeTransport, StallGuard
 from correlator.runtime.routing import Router, route_key, split_key
 from correlator.runtime.sharedstore import SharedStore
 from correlator.runtime.tablestore import TableStore
-from correlator.runtime.ticks import InputClock
+from correlator.runtime.ticks import Alignment, InputClock, Partition
 from correlator.runtime.topics import DOMAINS, event_topic
 from correlator.settings import Settings
+
+log = logging.getLogger(__name__)
 
 APP_ID = "correlator"
 STATE_RECORD_BYTES = 16 * 1024 * 1024
@@ -113,6 +119,7 @@ class Pipeline:
         self._stores: dict[tuple[int, str], TableStore] = {}
         self.app = app
         self.clock = InputClock()
+        self.alignment = Alignment(timedelta(microseconds=parse_us(settings.align_drift)))
         self.inputs = {event_topic(settings, d) for d in DOMAINS}
         self._ticked: datetime | None = None
         self._invalid: list[tuple[str, bytes, str]] = []
@@ -183,7 +190,9 @@ class Pipeline:
     async def revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Partitions moved: drop engines; they are rebuilt from the table when needed."""
         revoked = args[0] if args else kwargs.get("revoked", set())
-        self.clock.forget({(tp.topic, tp.partition) for tp in revoked})
+        gone = {(tp.topic, tp.partition) for tp in revoked}
+        self.clock.forget(gone)
+        self.alignment.forget(gone)
         self._engines.clear()
         self._stores.clear()
 
@@ -213,6 +222,8 @@ class Pipeline:
                 event = None
             tp = (message.topic, message.partition)
             self.clock.saw(tp, message.offset, event.time if event is not None else None)
+            if event is not None and self.alignment.overtakes(tp, event.time):
+                await self._hold(message.tp, tp)
 
     async def correlate(self, stream: Any) -> None:
         async for record in stream.events():
@@ -254,11 +265,12 @@ class Pipeline:
             if engine is not None:
                 await self._emit(engine.advance(watermark))
 
-    async def _tick_time(self) -> datetime | None:
-        """The newest event time read, held back by input partitions with records waiting
-        (see :mod:`.ticks`)."""
+    async def _waiting(self) -> tuple[dict[Partition, bool], dict[Partition, Any]]:
+        """Per input partition of this worker: whether records wait in it; and its Faust
+        ``TP``."""
         consumer = self.app.consumer
-        waiting: dict[tuple[str, int], bool] = {}
+        waiting: dict[Partition, bool] = {}
+        tps: dict[Partition, Any] = {}
         for tp in consumer.assignment():
             if tp.topic not in self.inputs:
                 continue
@@ -270,7 +282,47 @@ class Pipeline:
             except Exception:  # a rebalance took the partition meanwhile: skip it this time
                 continue
             waiting[key] = self.clock.behind(key, end, position)
-        return self.clock.tick_time(waiting)
+            tps[key] = tp
+        return waiting, tps
+
+    async def _align(self, waiting: dict[Partition, bool], tps: dict[Partition, Any]) -> None:
+        """Pause the input partitions read too far ahead of the slowest one, resume the
+        others (see :class:`.ticks.Alignment`)."""
+        if self.app.rebalancing or self.app.in_recovery:
+            return  # partitions are being reassigned: the next tick sees the new ones
+        before = set(self.alignment.held)
+        hold, _ = self.alignment.update(self.clock, waiting)
+        # The client's paused set is made to match, not only changed: a rebalance gives
+        # partitions back unpaused, and a call cut short by one leaves nothing behind.
+        await self._fetching(set(tps.values()), {tps[p] for p in hold})
+        self._count(hold - before)
+
+    async def _hold(self, tp: Any, partition: Partition) -> None:
+        """Pause one input partition that just read past the limit."""
+        await self._fetching({tp}, {tp})
+        self._count({partition})
+
+    def _count(self, new: set[Partition]) -> None:
+        for topic, _ in new:
+            self.metrics.input_holds.labels(topic).inc()
+        self.metrics.input_held.set(len(self.alignment.held))
+
+    async def _fetching(self, tps: set[Any], held: set[Any]) -> None:
+        """Of ``tps``, pause the fetch of those in ``held`` and resume the others, in the
+        Kafka client itself.
+
+        Not with Faust's ``pause_partitions``: Faust drops the records of a partition it
+        pauses that it has fetched but not handed to the agent yet, while the read position
+        has moved past them (they would be lost until the stall guard read them again). The
+        client keeps its position at the last record it handed over and fetches the rest
+        again on resume. The client lives in Faust's consumer thread: called there."""
+        if not tps or self.app.rebalancing:
+            return
+        consumer: Any = self.app.consumer  # Faust's, with its client thread
+        thread = consumer._thread
+        client = thread._ensure_consumer()
+        partitions = {TopicPartition(tp.topic, tp.partition): tp in held for tp in tps}
+        await thread.call_thread(set_paused, client, partitions)
 
     async def tick(self) -> None:
         """Timer: the newest event time to every ``correlate`` partition; invalid control
@@ -278,7 +330,9 @@ class Pipeline:
         while self._invalid:
             position, raw, reason = self._invalid.pop(0)
             await self._dead_raw(raw, None, position, "control", reason, "InvalidPublished")
-        newest = await self._tick_time()
+        waiting, tps = await self._waiting()
+        await self._align(waiting, tps)
+        newest = self.clock.tick_time(waiting)
         if newest is None or (self._ticked is not None and newest <= self._ticked):
             return
         value = serde.dumps({"tick": newest.astimezone(UTC).isoformat()})
@@ -330,6 +384,20 @@ class Pipeline:
         await self.dlq.send(key=key, value=serde.encode_model(letter))
 
 
+def set_paused(client: Any, partitions: dict[TopicPartition, bool]) -> None:
+    """In the Kafka client's thread: pause the partitions marked True, resume the others
+    (one taken by a rebalance meanwhile is skipped: the next tick sees the new ones)."""
+    paused = client.paused()
+    for tp, pause in partitions.items():
+        try:
+            if pause and tp not in paused:
+                client.pause(tp)
+            elif not pause and tp in paused:
+                client.resume(tp)
+        except Exception as exc:  # aiokafka's IllegalStateError: not assigned any more
+            log.debug("%s: could not %s it: %s", tp, "pause" if pause else "resume", exc)
+
+
 def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipeline:
     """Register the agents, tables, timer and follower task of the pipeline on ``app``."""
     # Before anything creates the consumer: commits that never skip a record (.offsets).
@@ -345,6 +413,7 @@ def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipel
     inputs = {settings.topic("correlate"), *(event_topic(settings, d) for d in DOMAINS)}
     gauges = Gauges(app, metrics, tables, inputs, pipeline.engines, pipeline.newest_at)
     app.timer(INTERVAL, name="gauges")(gauges.sample)
-    app.timer(CHECK_INTERVAL, name="stalls")(StallGuard(app, metrics, inputs).check)
+    held = pipeline.alignment.held_now
+    app.timer(CHECK_INTERVAL, name="stalls")(StallGuard(app, metrics, inputs, held).check)
     app.on_partitions_revoked.connect(pipeline.revoked)  # type: ignore[arg-type]  # faust's stub wants a keyword-only 'signal'; Faust passes it as **kwargs
     return pipeline

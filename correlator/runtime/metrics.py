@@ -89,6 +89,15 @@ class RuntimeMetrics:
             PREFIX + "consumer_lag", "Records between the committed offset and the end of the "
             "partition.", ["topic", "partition"], registry=r,
         )  # fmt: skip
+        self.input_held = Gauge(
+            PREFIX + "input_partitions_held", "Input partitions whose fetch is paused because "
+            "they were read further ahead in event time than the alignment drift allows.",
+            registry=r,
+        )  # fmt: skip
+        self.input_holds = Counter(
+            PREFIX + "input_holds", "Times an input partition was paused for running ahead "
+            "(see input_partitions_held).", ["topic"], registry=r,
+        )  # fmt: skip
         self.rereads = Counter(
             PREFIX + "partition_rereads_total", "Partitions read again from their committed "
             "offset because they stalled: a record skipped, or no progress with records "

@@ -28,6 +28,7 @@ which is why faust-streaming is pinned to one version.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from faust.transport.drivers import aiokafka as driver
@@ -95,10 +96,15 @@ class StallGuard:
     - **idle**: records are waiting in the partition, yet over :data:`IDLE_CHECKS` checks
       nothing was fetched, acknowledged or committed, and the worker has nothing else in
       hand (the fetcher lost the partition).
+
+    ``held``: the input partitions paused on purpose (alignment, see :mod:`.ticks`): they
+    wait without moving and are left alone.
     """
 
-    def __init__(self, app: Any, metrics: RuntimeMetrics, topics: set[str]) -> None:
+    def __init__(self, app: Any, metrics: RuntimeMetrics, topics: set[str],
+                 held: Callable[[], set[tuple[str, int]]] = set) -> None:  # fmt: skip
         self._app = app
+        self._held = held
         self._metrics = metrics
         self._topics = topics
         self._seen: dict[Any, tuple[Progress, int]] = {}
@@ -117,9 +123,12 @@ class StallGuard:
         # turn behind a backlog (the fetcher stops when the stream buffers are full).
         busy = bool(getattr(consumer, "_unacked_messages", ()))
         seen: dict[Any, tuple[Progress, int]] = {}
+        held = self._held()
         for tp in consumer.assignment():
             if tp.topic not in self._topics:
                 continue
+            if (tp.topic, tp.partition) in held:
+                continue  # waits without moving on purpose; counted afresh once resumed
             try:
                 progress = await self._progress(consumer, tp)
                 highwater = consumer.highwater(tp)

@@ -7,12 +7,19 @@ read from another. A tick with the newest time seen would move the watermark pas
 waiting events and count them late. A partition read to its end holds nothing back (a quiet
 source must not stop the clock), and one with records waiting but none read yet holds the
 ticks until its first record tells its time.
+
+Holding the ticks back keeps the events of a slow partition on time, but the events read
+ahead wait in the engines' state (as pending hits) until the watermark reaches them, and a
+key's pending hits are rewritten on every hit: the further ahead a partition runs, the more
+each event costs. :class:`Alignment` keeps the partitions within a drift of the slowest one
+with records waiting by pausing the fetch of those that run further ahead (as watermark
+alignment does in other stream processors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 Partition = tuple[str, int]
 
@@ -41,14 +48,25 @@ class InputClock:
         """The time to tell, given which held partitions have records waiting; None: hold."""
         if not self.newest:
             return None
-        bound = max(self.newest.values())
+        if any(behind and p not in self.newest for p, behind in waiting.items()):
+            return None  # records waiting, their time unknown yet
+        slowest = self.slowest(waiting)
+        return max(self.newest.values()) if slowest is None else slowest[1]
+
+    def slowest(self, waiting: Mapping[Partition, bool]) -> tuple[Partition, datetime] | None:
+        """The partition with records waiting that was read the least far, and its newest
+        time; None when none waits, or when one that waits was not read yet (its time is
+        unknown: everything is held for it)."""
+        found: tuple[Partition, datetime] | None = None
         for partition, behind in waiting.items():
             if not behind:
                 continue
-            if partition not in self.newest:
-                return None  # records waiting, their time unknown yet
-            bound = min(bound, self.newest[partition])
-        return bound
+            newest = self.newest.get(partition)
+            if newest is None:
+                return None
+            if found is None or newest < found[1]:
+                found = (partition, newest)
+        return found
 
     def needs_position(self, partition: Partition, end: int | None) -> bool:
         """Whether :meth:`behind` needs the consumer's read position of ``partition``: only
@@ -64,3 +82,61 @@ class InputClock:
             return False
         read_to = self.next_offset.get(partition, position)
         return read_to is not None and read_to < end
+
+
+class Alignment:
+    """Which input partitions to pause because they run ahead of the slowest one.
+
+    At every tick, :meth:`update` computes the limit (the newest time of the slowest
+    partition with records waiting, plus ``drift``) and holds the partitions with records
+    waiting whose newest time is past it; it releases the others. Between ticks,
+    :meth:`overtakes` holds a partition as soon as it reads a record past the limit, except
+    the slowest one, which must go on for the limit to move (so at least one partition
+    with records waiting is always read: alignment cannot stall the worker). When no
+    partition waits (live traffic) or the slowest one's time is unknown, nothing is held.
+    """
+
+    def __init__(self, drift: timedelta) -> None:
+        if drift < timedelta(0):
+            raise ValueError(f"alignment drift must not be negative, not {drift}")
+        self.drift = drift
+        self.held: set[Partition] = set()
+        self._limit: datetime | None = None
+        self._slowest: Partition | None = None
+
+    def update(
+        self, clock: InputClock, waiting: Mapping[Partition, bool]
+    ) -> tuple[set[Partition], set[Partition]]:
+        """At a tick: (the partitions to hold, the held ones to release)."""
+        slowest = clock.slowest(waiting)
+        if slowest is None:
+            self._limit = self._slowest = None
+            hold: set[Partition] = set()
+        else:
+            self._slowest, newest = slowest
+            self._limit = limit = newest + self.drift
+            hold = {p for p, behind in waiting.items() if behind and clock.newest[p] > limit}
+        release = self.held - hold
+        self.held = hold
+        return hold, release
+
+    def overtakes(self, partition: Partition, time: datetime) -> bool:
+        """A record of ``partition`` at ``time`` was read: whether to hold the partition now
+        (True once, until it is released)."""
+        limit = self._limit
+        if limit is None or time <= limit or partition == self._slowest:
+            return False
+        if partition in self.held:
+            return False
+        self.held.add(partition)
+        return True
+
+    def held_now(self) -> set[Partition]:
+        """The partitions held at this moment."""
+        return self.held
+
+    def forget(self, partitions: set[Partition]) -> None:
+        """Partitions that went to another worker."""
+        self.held -= partitions
+        if self._slowest in partitions:
+            self._limit = self._slowest = None

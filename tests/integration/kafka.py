@@ -58,6 +58,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         CORRELATOR_PARTITIONS=str(settings.partitions),
         **security_env(settings),
         CORRELATOR_LATENESS=settings.lateness,
+        CORRELATOR_ALIGN_DRIFT=settings.align_drift,
         CORRELATOR_TICK_INTERVAL=str(settings.tick_interval),
     )
     return env

@@ -161,3 +161,17 @@ def test_a_busy_worker_lets_a_partition_wait_its_turn() -> None:
     consumer._unacked_messages = set()  # nothing else in hand, and still nothing moves
     checks(stall, 1)
     assert consumer.seeks == [(EVENTS, 7)]
+
+
+def test_a_partition_held_for_alignment_is_not_taken_for_a_stalled_one() -> None:
+    consumer = FakeConsumer(highwater=50)
+    consumer._committed_offset[EVENTS] = 10
+    held = {(EVENTS.topic, EVENTS.partition)}  # read ahead of the others: waits for them
+    stall = StallGuard(FakeApp(consumer), RuntimeMetrics(), {EVENTS.topic}, lambda: held)
+    checks(stall, 3 * IDLE_CHECKS)
+    assert consumer.seeks == []
+    held.clear()  # resumed: it has as long as any other partition to move
+    checks(stall, IDLE_CHECKS - 1)
+    assert consumer.seeks == []
+    checks(stall, 1)  # and still nothing moves
+    assert consumer.seeks == [(EVENTS, 10)]
