@@ -74,15 +74,23 @@ LEVERS: dict[str, dict[str, object]] = {
 }
 """Faust settings a lever row sets over the worker's own (see ``worker_variant.py``)."""
 
+DRIFTS: dict[str, str] = {"drift10s": "10s", "drift10m": "10m", "noalign": "365d"}
+"""Rows with another ``CORRELATOR_ALIGN_DRIFT`` than the default 1m (``noalign``: in effect no
+input partition is ever paused, as before alignment existed)."""
+
 
 def worker_run(settings: bench.Settings, stream: bench.Wire, workers: int,
                rules: Sequence[str] | None, profile: Path | None = None,
-               faust: dict[str, object] | None = None) -> Result:  # fmt: skip
+               faust: dict[str, object] | None = None,
+               drift: str | None = None) -> Result:  # fmt: skip
     """One run of ``workers`` worker processes. ``profile``: the first one under pyinstrument,
-    its report written there; ``faust``: extra Faust settings (a lever)."""
+    its report written there; ``faust``: extra Faust settings (a lever); ``drift``: the
+    alignment drift, if not the default."""
     with bench.run_topics(settings, f"w{workers}") as run:
         bench.publish(run, stream, rules)
         extra = {"CORRELATOR_LATENESS": stream.lateness, "CORRELATOR_TICK_INTERVAL": "0.2"}
+        if drift is not None:
+            extra["CORRELATOR_ALIGN_DRIFT"] = drift
         command = None
         if profile is not None or faust:
             extra["CORRELATOR_BENCH_FAUST"] = serde.dumps(faust or {}).decode()
@@ -284,7 +292,7 @@ def main() -> None:
         "--rows",
         default="w1,w2,aiokafka,quix",
         help="w1,w2 (workers), aiokafka, quix, library (1 worker, all rules), "
-        f"levers: {','.join(LEVERS)}",
+        f"levers: {','.join([*LEVERS, *DRIFTS])}",
     )
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
@@ -309,6 +317,11 @@ def main() -> None:
         plans[name] = (
             f"worker x1, 3 rules, {name}",
             lambda s, lever=lever: worker_run(s, stream, 1, three, faust=lever),  # type: ignore[misc]
+        )
+    for name, drift in DRIFTS.items():
+        plans[name] = (
+            f"worker x1, 3 rules, drift {drift}",
+            lambda s, drift=drift: worker_run(s, stream, 1, three, drift=drift),  # type: ignore[misc]
         )
     results: dict[str, Result] = {}
     with bench.broker(args) as settings:
