@@ -4,14 +4,19 @@ Two agents, each ``concurrency=1`` and thin (decode → core → produce → met
 
 - **resolve** reads every ``events.<domain>`` topic as bytes, validates the event, lets
   identity learn from it and resolve it, and forwards it to the ``correlate`` topic once per
-  (key kind, key value) the loaded rules need (see :mod:`.routing`). A timer sends the
-  newest event time read (held back by inputs with records waiting, see :mod:`.ticks`) as a
-  **tick** to every ``correlate`` partition. Ticks alone move the engines' watermark (tick -
+  (key kind, key value) the loaded rules need (see :mod:`.routing`). A timer sends a
+  **tick** to every ``correlate`` partition: a report of the input partitions this worker
+  reads (the newest event time read from each, whether records wait in it and how far it
+  was read, see :mod:`.ticks`). Each ``correlate`` partition keeps the latest report of
+  every input partition, whichever worker sent it, and ticks alone move the engines'
+  watermark (the time the slowest input partition with records waiting allows, minus the
   lateness): an event's own time tells only how far its topic has been read, and a topic
   read hours ahead of another (after a restart, or a backfill) would make the other's
   events late and settle presence tests before the badges they need were read. An input
   partition read further ahead than ``align_drift`` of the slowest one is paused until the
   others catch up (:class:`~.ticks.Alignment`), so what waits in the state stays bounded.
+  Each forwarded event names its input record in a header: a copy read again after its
+  partition changed workers is told from a late event by the reports.
 - **correlate** runs one core :class:`~correlator.core.engine.Engine` per (partition, key
   kind), with its state in a changelog-backed RocksDB table (restored on restart or when the
   partition moves to another worker), and produces alerts keyed ``"<type>:<id>"``; events
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,7 +56,15 @@ from correlator.runtime.offsets import CHECK_INTERVAL, SafeTransport, StallGuard
 from correlator.runtime.routing import Router, route_key, split_key
 from correlator.runtime.sharedstore import SharedStore
 from correlator.runtime.tablestore import TableStore
-from correlator.runtime.ticks import Alignment, InputClock, Partition
+from correlator.runtime.ticks import (
+    Alignment,
+    Board,
+    InputClock,
+    Partition,
+    Report,
+    read_report,
+    report_message,
+)
 from correlator.runtime.topics import DOMAINS, event_topic
 from correlator.settings import Settings
 
@@ -60,6 +74,11 @@ APP_ID = "correlator"
 STATE_RECORD_BYTES = 16 * 1024 * 1024
 """Largest changelog record (one key's state) the worker writes."""
 TICK_KEY = b"@tick"
+SOURCE_HEADER = "correlator-source"
+"""Header of a forwarded event: the input record it came from (``topic[partition]@offset``)."""
+REPORT_AGAIN = 30.0
+"""Seconds after which a worker sends its report again though nothing in it changed (a tick
+lost on the way, or read by a partition's new owner before the reports it missed)."""
 IDENTITY_STORE = "memory://identity"
 """The identity table's own store: in memory, so that every start reads its whole changelog
 and :class:`.SharedStore` sees every record. (Not ``memory://``: an empty URL is false, and
@@ -121,7 +140,10 @@ class Pipeline:
         self.clock = InputClock()
         self.alignment = Alignment(timedelta(microseconds=parse_us(settings.align_drift)))
         self.inputs = {event_topic(settings, d) for d in DOMAINS}
-        self._ticked: datetime | None = None
+        self._reported: Report | None = None
+        self._reported_at = 0.0
+        self.boards: dict[int, Board] = {}
+        """Per ``correlate`` partition: the latest report of every input partition."""
         self._invalid: list[tuple[str, bytes, str]] = []
         self.newest_at: dict[int, datetime] = {}
         """Newest event time per ``correlate`` partition (for the watermark lag gauge)."""
@@ -193,6 +215,7 @@ class Pipeline:
         gone = {(tp.topic, tp.partition) for tp in revoked}
         self.clock.forget(gone)
         self.alignment.forget(gone)
+        self._reported = None  # every worker reports again: the partitions' readers changed
         self._engines.clear()
         self._stores.clear()
 
@@ -215,8 +238,11 @@ class Pipeline:
                 routes = router.routes(event)
                 if routes:
                     value = serde.encode_model(event)
+                    source = [(SOURCE_HEADER, source_header(message))]
                     for by, key in routes:
-                        await self.correlate_topic.send(key=route_key(by, key), value=value)
+                        await self.correlate_topic.send(
+                            key=route_key(by, key), value=value, headers=source
+                        )
             except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
                 await self._dead(record, "resolve", exc)
                 event = None
@@ -231,8 +257,7 @@ class Pipeline:
             partition = record.message.partition
             try:
                 if record.key == TICK_KEY:
-                    tick = datetime.fromisoformat(serde.loads(record.value)["tick"])
-                    await self._advance(partition, tick - self.lateness)
+                    await self._told(partition, serde.loads(record.value))
                     continue
                 by, _ = split_key(record.key)
                 engine = self._engine(partition, by)
@@ -243,9 +268,13 @@ class Pipeline:
                     self.newest_at[partition] = event.time
                 result = engine.process(event)
                 await self._emit(result.alerts)
-                if result.late and self._reports_late(event, by):
-                    self.metrics.late_events.labels("correlate").inc()
-                    await self.late.send(key=record.key, value=serde.encode_model(event))
+                if not result.late or not self._reports_late(event, by):
+                    continue
+                if self._read_again(partition, record.message.headers):
+                    self.metrics.read_again.inc()
+                    continue
+                self.metrics.late_events.labels("correlate").inc()
+                await self.late.send(key=record.key, value=serde.encode_model(event))
             except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
                 await self._dead(record, "correlate", exc)
             finally:
@@ -257,6 +286,28 @@ class Pipeline:
         _, router = self._current()
         routes = router.routes(event)
         return not routes or routes[0][0] == by
+
+    def _read_again(self, partition: int, headers: Any) -> bool:
+        """Whether an event found behind the watermark is a copy of one already handled: its
+        input record was read again by a worker that took the partition over (from the last
+        committed offset), and a report on this partition's board had told it forwarded."""
+        board = self.boards.get(partition)
+        found = source_of(headers)
+        return board is not None and found is not None and board.forwarded(*found)
+
+    async def _told(self, partition: int, message: dict[str, Any]) -> None:
+        """A tick: a worker's report of its input partitions, onto the partition's board; the
+        watermark moves to what the board allows."""
+        told = read_report(message)
+        if told is None:
+            return
+        board = self.boards.get(partition)
+        if board is None:
+            board = self.boards[partition] = Board(self.inputs)
+        board.take(*told)
+        allowed = board.time()
+        if allowed is not None:
+            await self._advance(partition, allowed - self.lateness)
 
     async def _advance(self, partition: int, watermark: datetime) -> None:
         _, router = self._current()
@@ -325,20 +376,44 @@ class Pipeline:
         await thread.call_thread(set_paused, client, partitions)
 
     async def tick(self) -> None:
-        """Timer: the newest event time to every ``correlate`` partition; invalid control
-        records to the DLQ."""
+        """Timer: the report of this worker's input partitions to every ``correlate``
+        partition, when it changed (or was not sent for ``REPORT_AGAIN`` seconds); invalid
+        control records to the DLQ."""
         while self._invalid:
             position, raw, reason = self._invalid.pop(0)
             await self._dead_raw(raw, None, position, "control", reason, "InvalidPublished")
+        if self.app.rebalancing:
+            return  # the partitions are being reassigned: report them once they are known
+        generation = self.app.consumer_generation_id
         waiting, tps = await self._waiting()
         await self._align(waiting, tps)
-        newest = self.clock.tick_time(waiting)
-        if newest is None or (self._ticked is not None and newest <= self._ticked):
+        counts = self._counts()
+        if counts is None:
             return
-        value = serde.dumps({"tick": newest.astimezone(UTC).isoformat()})
+        report = self.clock.report(waiting)
+        now = time.monotonic()
+        if report == self._reported and now - self._reported_at < REPORT_AGAIN:
+            return
+        value = serde.dumps(report_message(generation, counts, report))
         for partition in range(self.settings.partitions):
             await self.correlate_topic.send(key=TICK_KEY, value=value, partition=partition)
-        self._ticked = newest
+        self._reported, self._reported_at = report, now
+
+    def _counts(self) -> dict[str, int] | None:
+        """The partition count of every input topic; None while one is not known yet.
+
+        From the client's cluster metadata (a read of its cache, safe from this thread), not
+        Faust's ``topic_partitions``: that reads the group coordinator's snapshot, which only
+        the group's leader fills."""
+        consumer: Any = self.app.consumer
+        client = consumer._thread._ensure_consumer()
+        counts = {}
+        for topic in self.inputs:
+            partitions = client.partitions_for_topic(topic)
+            if not partitions:
+                return None
+            counts[topic] = len(partitions)
+        return counts
 
     # -- output ----------------------------------------------------------------------------
 
@@ -382,6 +457,27 @@ class Pipeline:
                                time=datetime.now(UTC))  # fmt: skip
         self.metrics.dead_letters.labels(stage, kind).inc()
         await self.dlq.send(key=key, value=serde.encode_model(letter))
+
+
+def source_header(message: Any) -> bytes:
+    """The ``SOURCE_HEADER`` value for an input record."""
+    return kafka_position(message.topic, message.partition, message.offset).encode()
+
+
+def source_of(headers: Any) -> tuple[Partition, int] | None:
+    """The input partition and offset a forwarded event came from; None when it carries no
+    (valid) ``SOURCE_HEADER`` (forwarded by an earlier version)."""
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for name, value in pairs:
+        if name != SOURCE_HEADER:
+            continue
+        where, _, offset = bytes(value).decode(errors="replace").rpartition("@")
+        topic, _, number = where.rpartition("[")
+        try:
+            return (topic, int(number.rstrip("]"))), int(offset)
+        except ValueError:
+            return None
+    return None
 
 
 def set_paused(client: Any, partitions: dict[TopicPartition, bool]) -> None:

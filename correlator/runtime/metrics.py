@@ -59,6 +59,11 @@ class RuntimeMetrics:
             PREFIX + "late_events", "Events older than the watermark (sent to the late topic).",
             ["stage"], registry=r,
         )  # fmt: skip
+        self.read_again = Counter(
+            PREFIX + "events_read_again", "Events found behind the watermark that are copies "
+            "of events already handled: their input partition changed workers and was read "
+            "again from its last committed offset (dropped; not late).", registry=r,
+        )  # fmt: skip
         self.rule_matches = Counter(
             PREFIX + "rule_matches", "Events that matched a step of a rule.", ["rule"], registry=r
         )

@@ -14,14 +14,43 @@ key's pending hits are rewritten on every hit: the further ahead a partition run
 each event costs. :class:`Alignment` keeps the partitions within a drift of the slowest one
 with records waiting by pausing the fetch of those that run further ahead (as watermark
 alignment does in other stream processors).
+
+With several workers, each reads some of the input partitions, and each ``correlate``
+partition takes ticks from all of them. A tick is therefore not a time but a **report**:
+for every input partition the worker reads, its newest time and whether records wait in it.
+Each ``correlate`` partition keeps the latest report of every input partition on a
+:class:`Board` and moves its watermark with the time the whole set of input partitions
+allows, the same rule one worker applies to its own partitions. An input partition nobody
+has reported yet holds the watermark: a worker that has not been heard from cannot make
+another's events late.
+
+A report also tells how far each input partition was read. When a partition changes
+workers, the new one reads again from the last committed offset records the old one had
+already forwarded; a ``correlate`` partition that finds such a copy behind its watermark
+knows from the board that it is a record read twice, not a late event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 Partition = tuple[str, int]
+
+
+class Told(NamedTuple):
+    """What a worker tells of one input partition it reads."""
+
+    newest: datetime | None
+    """The newest event time read from it; None: nothing read yet."""
+    waiting: bool
+    """Whether records wait in it."""
+    read_to: int | None = None
+    """The offset it reads next (every record before it was forwarded); None: not known."""
+
+
+Report = dict[Partition, Told]
 
 
 class InputClock:
@@ -30,11 +59,17 @@ class InputClock:
     def __init__(self) -> None:
         self.newest: dict[Partition, datetime] = {}
         self.next_offset: dict[Partition, int] = {}
+        self.read_to: dict[Partition, int] = {}
+        """Per partition: the offset after the run of records handled without a gap since
+        the first one read here (a record Faust lost, or an offset gap a transactional
+        producer leaves, stops it: the reports then claim less, never more)."""
 
     def saw(self, partition: Partition, offset: int, time: datetime | None) -> None:
         """A record handled; ``time``: its event's, None for a record that was not a valid
         event (dead-lettered: it still counts as read)."""
         self.next_offset[partition] = offset + 1
+        if self.read_to.setdefault(partition, offset) == offset:
+            self.read_to[partition] = offset + 1
         if time is not None and (partition not in self.newest or time > self.newest[partition]):
             self.newest[partition] = time
 
@@ -43,15 +78,14 @@ class InputClock:
         for partition in partitions:
             self.newest.pop(partition, None)
             self.next_offset.pop(partition, None)
+            self.read_to.pop(partition, None)
 
-    def tick_time(self, waiting: Mapping[Partition, bool]) -> datetime | None:
-        """The time to tell, given which held partitions have records waiting; None: hold."""
-        if not self.newest:
-            return None
-        if any(behind and p not in self.newest for p, behind in waiting.items()):
-            return None  # records waiting, their time unknown yet
-        slowest = self.slowest(waiting)
-        return max(self.newest.values()) if slowest is None else slowest[1]
+    def report(self, waiting: Mapping[Partition, bool]) -> Report:
+        """What to tell of the partitions in ``waiting`` (those this worker reads)."""
+        return {
+            p: Told(self.newest.get(p), behind, self.read_to.get(p))
+            for p, behind in waiting.items()
+        }
 
     def slowest(self, waiting: Mapping[Partition, bool]) -> tuple[Partition, datetime] | None:
         """The partition with records waiting that was read the least far, and its newest
@@ -77,9 +111,13 @@ class InputClock:
 
     def behind(self, partition: Partition, end: int | None, position: int | None) -> bool:
         """Whether records wait in ``partition`` (end: its end offset; position: where the
-        consumer reads from, for a partition this worker has not read from yet)."""
+        consumer reads from, for a partition this worker has not read from yet).
+
+        A partition not read here whose end is not known yet (just assigned, not fetched
+        yet) counts as waiting: its time is unknown, so it holds the ticks until its first
+        fetch tells (a partition taken over from another worker may hold a backlog)."""
         if end is None:
-            return False
+            return partition not in self.next_offset
         read_to = self.next_offset.get(partition, position)
         return read_to is not None and read_to < end
 
@@ -140,3 +178,89 @@ class Alignment:
         self.held -= partitions
         if self._slowest in partitions:
             self._limit = self._slowest = None
+
+
+class Board:
+    """Per ``correlate`` partition: the latest report of every input partition, from
+    whichever worker reads it, and the time they allow the watermark to move to.
+
+    That time is the newest time of the slowest input partition with records waiting; when
+    none waits (live traffic), the newest time of all. It is unknown (hold) while an input
+    partition has not been reported, or has records waiting of which nothing was read yet.
+    A partition's report is replaced by any report of a later or the same consumer group
+    generation (a partition has one reader per generation, and its reports arrive in order);
+    a report of an earlier generation, from a worker that had not yet learned the partition
+    was taken from it, is ignored.
+    """
+
+    def __init__(self, topics: Iterable[str]) -> None:
+        self.topics = frozenset(topics)
+        self.counts: dict[str, int] = {}
+        self.reports: dict[Partition, tuple[int, datetime | None, bool]] = {}
+        self.read_to: dict[Partition, int] = {}
+        """Per input partition: the furthest offset any report told it was read to."""
+
+    def take(self, generation: int, counts: Mapping[str, int], report: Report) -> None:
+        """A worker's report: its group generation, the partition count of each input topic,
+        and its partitions'."""
+        for topic, count in counts.items():
+            if topic in self.topics:
+                self.counts[topic] = count
+        for partition, (newest, waiting, read_to) in report.items():
+            known = self.reports.get(partition)
+            if known is None or generation >= known[0]:
+                self.reports[partition] = (generation, newest, waiting)
+            if read_to is not None and read_to > self.read_to.get(partition, 0):
+                self.read_to[partition] = read_to
+
+    def forwarded(self, partition: Partition, offset: int) -> bool:
+        """Whether the record at ``offset`` of an input partition was read and forwarded
+        before a report this board has taken (so a copy of it arriving now was read again,
+        by a worker that took the partition over from its last committed offset)."""
+        return offset < self.read_to.get(partition, 0)
+
+    def time(self) -> datetime | None:
+        """The time the input partitions allow; None: hold."""
+        if self.counts.keys() != self.topics:
+            return None  # a topic's partition count is not known yet
+        slowest: datetime | None = None
+        newest_all: datetime | None = None
+        for topic, count in self.counts.items():
+            for number in range(count):
+                known = self.reports.get((topic, number))
+                if known is None:
+                    return None  # not heard of yet
+                _, newest, waiting = known
+                if waiting and newest is None:
+                    return None  # records waiting, their time unknown yet
+                if newest is None:
+                    continue
+                if waiting and (slowest is None or newest < slowest):
+                    slowest = newest
+                if newest_all is None or newest > newest_all:
+                    newest_all = newest
+        return slowest if slowest is not None else newest_all
+
+
+def report_message(generation: int, counts: Mapping[str, int], report: Report) -> dict[str, Any]:
+    """A report as the JSON a tick carries."""
+    inputs = [
+        [topic, number, None if told.newest is None else told.newest.astimezone(UTC).isoformat(),
+         told.waiting, told.read_to]
+        for (topic, number), told in sorted(report.items())
+    ]  # fmt: skip
+    return {"generation": generation, "topics": dict(counts), "inputs": inputs}
+
+
+def read_report(message: Mapping[str, Any]) -> tuple[int, dict[str, int], Report] | None:
+    """A tick's report (see :func:`report_message`); None for a tick of an earlier version,
+    which carried one time for all partitions and is ignored."""
+    if "inputs" not in message:
+        return None
+    report: Report = {}
+    for topic, number, newest, waiting, read_to in message["inputs"]:
+        time = None if newest is None else datetime.fromisoformat(newest)
+        at = None if read_to is None else int(read_to)
+        report[(str(topic), int(number))] = Told(time, bool(waiting), at)
+    counts = {str(topic): int(count) for topic, count in message["topics"].items()}
+    return int(message["generation"]), counts, report

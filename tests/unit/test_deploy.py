@@ -59,7 +59,7 @@ def test_every_runtime_metric_has_a_panel() -> None:
     used = dashboard_metrics()
     runtime = RuntimeMetrics().registry
     ours = [f for f in runtime.collect() if f.name.startswith("correlator_")]
-    assert len(ours) == 15
+    assert len(ours) == 16
     missing = [f.name for f in ours if not any(f.name + s in used for s in SUFFIXES[f.type])]
     assert not missing, f"no panel for {missing}"
 

@@ -39,6 +39,7 @@ def test_every_contract_attribute_records() -> None:
     metrics.dead_letters.labels("resolve", "DecodeError").inc()
     metrics.unresolved.labels("ip").inc()
     metrics.late_events.labels("correlate").inc()
+    metrics.read_again.inc()
     metrics.rule_matches.labels("r1").inc()
     metrics.suppressed.labels("r1").inc()
     metrics.watermark_lag.labels("3").set(12.5)
@@ -48,6 +49,7 @@ def test_every_contract_attribute_records() -> None:
                   reason="DecodeError") == 1.0  # fmt: skip
     assert sample(metrics, "correlator_worker_unresolved_total", kind="ip") == 1.0
     assert sample(metrics, "correlator_worker_late_events_total", stage="correlate") == 1.0
+    assert sample(metrics, "correlator_worker_events_read_again_total") == 1.0
     assert sample(metrics, "correlator_worker_rule_matches_total", rule="r1") == 1.0
     assert sample(metrics, "correlator_worker_suppressed_alerts_total", rule="r1") == 1.0
     assert sample(metrics, "correlator_worker_watermark_lag_seconds", partition="3") == 12.5
