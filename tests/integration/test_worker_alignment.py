@@ -23,6 +23,7 @@ from correlator.settings import Settings
 from tests.integration.connectors import free_port
 from tests.integration.kafka import WorkerProcess
 from tests.integration.test_worker_faults import T0, denials, expected, rules_dir
+from tests.integration.test_worker_identity import wait_members
 from tests.integration.test_worker_metrics import Samples, scrape, wait_for
 from tests.integration.workers import heartbeat, prepare, send_events, wait_alerts, wait_consumed
 
@@ -34,21 +35,26 @@ def total(samples: Samples, name: str) -> float:
     return sum(samples.get(PREFIX + name, {}).values())
 
 
-def test_a_partition_read_ahead_is_paused_and_nothing_is_lost_or_late(
-    kafka_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = kafka_settings.model_copy(update={"lateness": "2m", "align_drift": "1m"})
+def backlog(settings: Settings, tmp_path: Path) -> tuple[int, set[str]]:
+    """The backlog on the topics before any worker starts: (its events, the alert ids)."""
     rules = rules_dir(tmp_path, "badge-denied-burst")
     prepare(settings, [rules], None)
     refusals = sorted(denials(1, CREDENTIALS), key=lambda e: e.time)  # each topic in order
     clock = [heartbeat(T0 + timedelta(minutes=n), n) for n in range(CLOCK_EVENTS)]
     want = expected(tmp_path, rules, refusals)
     assert len(want) == CREDENTIALS
-    send_events(settings, refusals + clock)  # the whole backlog first
+    send_events(settings, refusals + clock)
+    return len(refusals) + len(clock), want
+
+
+def test_a_partition_read_ahead_is_paused_and_nothing_is_lost_or_late(
+    kafka_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = kafka_settings.model_copy(update={"lateness": "2m", "align_drift": "1m"})
+    inputs, want = backlog(settings, tmp_path)
     port = free_port()
     monkeypatch.setenv("CORRELATOR_METRICS_PORT", str(port))
     worker = WorkerProcess(settings, tmp_path / "worker.log")
-    inputs = len(refusals) + len(clock)
     try:
         got = wait_alerts(settings, want)
         wait_consumed(settings)
@@ -64,3 +70,32 @@ def test_a_partition_read_ahead_is_paused_and_nothing_is_lost_or_late(
     assert total(samples, "late_events_total") == 0
     assert set(got) == want
     assert len(got) == len(want)
+
+
+def test_two_workers_sharing_a_backfill_make_no_event_late(
+    kafka_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert kafka_settings.partitions == 2  # each worker reads one partition of each topic
+    settings = kafka_settings.model_copy(update={"lateness": "2m", "align_drift": "1m"})
+    inputs, want = backlog(settings, tmp_path)
+    ports = [free_port()]
+    ports.append(next(p for p in iter(free_port, None) if p != ports[0]))
+    workers = []
+    for number, port in enumerate(ports):
+        monkeypatch.setenv("CORRELATOR_METRICS_PORT", str(port))
+        own = settings.model_copy(update={"state_dir": tmp_path / f"state-{number}"})
+        workers.append(WorkerProcess(own, tmp_path / f"worker-{number}.log"))
+    try:
+        wait_members(settings, 2)
+        got = wait_alerts(settings, want)
+        wait_consumed(settings)
+        samples = [scrape(port) for port in ports]
+    finally:
+        for worker in workers:
+            worker.stop()
+    logs = "".join(worker.output() for worker in workers)
+    read = [total(s, "events_in_total") for s in samples]
+    assert sum(read) >= inputs, logs
+    assert all(read), f"one worker read nothing: {read}"  # the backlog was shared
+    assert sum(total(s, "late_events_total") for s in samples) == 0
+    assert set(got) == want
