@@ -144,6 +144,8 @@ class Pipeline:
         self._reported_at = 0.0
         self.boards: dict[int, Board] = {}
         """Per ``correlate`` partition: the latest report of every input partition."""
+        self._board: Board | None = None
+        """The board updated last, of a ``correlate`` partition this worker reads."""
         self._invalid: list[tuple[str, bytes, str]] = []
         self.newest_at: dict[int, datetime] = {}
         """Newest event time per ``correlate`` partition (for the watermark lag gauge)."""
@@ -216,6 +218,7 @@ class Pipeline:
         self.clock.forget(gone)
         self.alignment.forget(gone)
         self._reported = None  # every worker reports again: the partitions' readers changed
+        self._board = None  # a board no report reaches any more must not hold alignment
         self._engines.clear()
         self._stores.clear()
 
@@ -305,6 +308,7 @@ class Pipeline:
         if board is None:
             board = self.boards[partition] = Board(self.inputs)
         board.take(*told)
+        self._board = board
         allowed = board.time()
         if allowed is not None:
             await self._advance(partition, allowed - self.lateness)
@@ -342,7 +346,8 @@ class Pipeline:
         if self.app.rebalancing or self.app.in_recovery:
             return  # partitions are being reassigned: the next tick sees the new ones
         before = set(self.alignment.held)
-        hold, _ = self.alignment.update(self.clock, waiting)
+        floor = self._board.slowest(waiting.keys()) if self._board is not None else None
+        hold, _ = self.alignment.update(self.clock, waiting, floor)
         # The client's paused set is made to match, not only changed: a rebalance gives
         # partitions back unpaused, and a call cut short by one leaves nothing behind.
         await self._fetching(set(tps.values()), {tps[p] for p in hold})

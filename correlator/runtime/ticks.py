@@ -32,7 +32,7 @@ knows from the board that it is a record read twice, not a late event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -132,6 +132,13 @@ class Alignment:
     the slowest one, which must go on for the limit to move (so at least one partition
     with records waiting is always read: alignment cannot stall the worker). When no
     partition waits (live traffic) or the slowest one's time is unknown, nothing is held.
+
+    With several workers, ``floor`` (from a :class:`Board`) is the newest time of the slowest
+    partition with records waiting that another worker reads: when it is behind this
+    worker's slowest, the limit follows it and every partition here may be held, since the
+    other worker reads the slowest one. The worker that reads the slowest partition of all
+    never holds it, so the group cannot stall; a floor that lags behind (the board learns of
+    reports through the ``correlate`` topic) only holds partitions longer than needed.
     """
 
     def __init__(self, drift: timedelta) -> None:
@@ -143,7 +150,7 @@ class Alignment:
         self._slowest: Partition | None = None
 
     def update(
-        self, clock: InputClock, waiting: Mapping[Partition, bool]
+        self, clock: InputClock, waiting: Mapping[Partition, bool], floor: datetime | None = None
     ) -> tuple[set[Partition], set[Partition]]:
         """At a tick: (the partitions to hold, the held ones to release)."""
         slowest = clock.slowest(waiting)
@@ -152,6 +159,8 @@ class Alignment:
             hold: set[Partition] = set()
         else:
             self._slowest, newest = slowest
+            if floor is not None and floor < newest:
+                self._slowest, newest = None, floor  # another worker reads the slowest
             self._limit = limit = newest + self.drift
             hold = {p for p, behind in waiting.items() if behind and clock.newest[p] > limit}
         release = self.held - hold
@@ -218,6 +227,20 @@ class Board:
         before a report this board has taken (so a copy of it arriving now was read again,
         by a worker that took the partition over from its last committed offset)."""
         return offset < self.read_to.get(partition, 0)
+
+    def slowest(self, exclude: Collection[Partition]) -> datetime | None:
+        """The newest time of the slowest input partition with records waiting, of those not
+        in ``exclude`` (the ones this worker reads: it knows them better); None when none
+        waits, or one that waits has no time yet."""
+        found: datetime | None = None
+        for partition, (_, newest, waiting) in self.reports.items():
+            if not waiting or partition in exclude:
+                continue
+            if newest is None:
+                return None
+            if found is None or newest < found:
+                found = newest
+        return found
 
     def time(self) -> datetime | None:
         """The time the input partitions allow; None: hold."""

@@ -222,6 +222,29 @@ def test_a_record_past_the_limit_holds_its_partition_at_once_but_never_the_slowe
     assert not align.overtakes(AUTH, T0 + timedelta(hours=5))
 
 
+def test_a_slower_partition_of_another_worker_holds_every_partition_here() -> None:
+    align = Alignment(timedelta(minutes=1))
+    clock = clock_with(access=30, auth=10)
+    waiting = {ACCESS: True, AUTH: True}
+    assert align.update(clock, waiting, floor=T0 + timedelta(minutes=5)) == ({ACCESS, AUTH}, set())
+    assert align.update(clock, waiting, floor=T0 + timedelta(minutes=20)) == ({ACCESS}, {AUTH})
+    assert not align.overtakes(AUTH, T0 + timedelta(hours=1))  # the slowest of all: read on
+    align.update(clock, waiting, floor=T0 + timedelta(minutes=5))
+    align.held.clear()
+    assert align.overtakes(AUTH, T0 + timedelta(minutes=7))  # the floor binds: no exemption
+
+
+def test_the_floor_is_the_slowest_waiting_partition_of_the_others() -> None:
+    board = Board(TOPICS)
+    board.take(1, TOPICS, {ACCESS: Told(T0, True), AUTH: Told(T0 + timedelta(hours=1), True)})
+    assert board.slowest(exclude={ACCESS}) == T0 + timedelta(hours=1)
+    assert board.slowest(exclude=set()) == T0
+    board.take(1, TOPICS, {AUTH: Told(T0, False)})
+    assert board.slowest(exclude={ACCESS}) is None  # none of the others waits
+    board.take(1, TOPICS, {AUTH: Told(None, True)})
+    assert board.slowest(exclude={ACCESS}) is None  # one waits, its time unknown
+
+
 def test_a_negative_drift_is_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         Alignment(timedelta(seconds=-1))
