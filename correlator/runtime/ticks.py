@@ -1,5 +1,5 @@
-"""The event time a worker tells the ``correlate`` partitions in its ticks: the newest it has
-seen, held back to the newest of any input partition that still has records waiting.
+"""The time the ``correlate`` partitions move their watermark to: the newest event time read,
+held back to the newest of any input partition that still has records waiting.
 
 Topics are read at different paces: after a restart, or with one source much busier than
 another, the records waiting in one partition can be hours of event time behind those just
