@@ -15,7 +15,10 @@ State lives in a :class:`~correlator.state.store.Store` (a dict, rocksdict, or a
 in the worker), one value per (rule, key) under ``"<rule>|<key>"``:
 
 - ``p``: pending hits, not yet behind the watermark (see :mod:`correlator.core.machines`),
-  kept sorted (time, rank, event id, step) so releasing them needs no sort;
+  kept sorted (time, rank, event id, step) so releasing them needs no sort. A key with more
+  than ``SPILL_AT`` pending hits (a site or door that many events share) keeps them instead
+  in buckets of 5 s of event time under ``"@p|<bucket>|<rule>|<key>"``, until none is left:
+  a hit then rewrites its bucket, not every pending hit of the key;
 - the machine's own fields (``r``, ``n``, ``a``, ``h``, ``v``, ``l``);
 - ``su``/``sc``: suppressed until (µs) and matches suppressed since the last alert.
 
@@ -35,7 +38,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -55,6 +58,13 @@ from correlator.state.store import DictStore, Store
 META_KEY = "@watermark"
 DOC_PREFIX = "@e|"
 """Store keys of the matched events' JSON: ``"@e|<event id>"`` = ``[until_us, json]``."""
+PENDING_PREFIX = "@p|"
+"""Store keys of spilled pending hits: ``"@p|<bucket>|<rule>|<key>"`` = the bucket's hits,
+sorted."""
+SPILL_AT = 32
+"""Pending hits a key keeps in its own value; past this many they move to buckets."""
+BUCKET_US = 5_000_000
+"""Width of a pending bucket in event time (µs): hits of one bucket are one value."""
 _SAVE_EVERY = 1_000_000
 """The watermark is written to the store when it moved 1 s (event time) since the last write."""
 _INDEX_LIMIT = 10_000
@@ -91,6 +101,7 @@ class Engine:
         lateness: timedelta = timedelta(0),
         *,
         follow_events: bool = True,
+        spill_at: int = SPILL_AT,
     ) -> None:
         self._identity = identity if identity is not None else NullIdentity()
         self._rules = [compile_rule(rule, self._identity) for rule in rules]
@@ -106,6 +117,9 @@ class Engine:
         self._filed: dict[str, set[tuple[str, int]]] = {}
         """(event id, step) of each key's pending hits: the duplicate check without a scan.
         Built from the store on a key's first hit, kept in step with ``p`` after that."""
+        self._spill_at = spill_at
+        self._spilled: dict[str, dict[int, int]] = {}
+        """Keys whose pending hits are in buckets: bucket -> time of its first hit."""
         self._docs: list[tuple[int, str]] = []
         """Heap of (until, store key) of the events' JSON (stale entries are skipped)."""
         self._settling: dict[str, Event] = {}
@@ -169,31 +183,74 @@ class Engine:
         steps: list[CompiledStep],
         doc: str | None,
     ) -> None:
-        """Add the event's hits to the (rule, key) pending list, once per event id. ``doc``:
+        """Add the event's hits to the (rule, key) pending hits, once per event id. ``doc``:
         the event's JSON when it cannot be shared under its id (``None``: it is)."""
         name = f"{rule.id}|{key}"
-        state: State = self._store.get(name) or {}
-        pending: list[Hit] = state.setdefault("p", [])
+        state: State | None = None
         filed = self._filed.get(name)
         if filed is None:
-            filed = self._filed[name] = {(h[ID], h[STEP]) for h in pending}
-        added = False
+            state = self._store.get(name)
+            filed = self._filed[name] = self._filed_in(name, state)
+        hits: list[Hit] = []
         for step in steps:
             if (event.id, step.index) in filed:
                 continue
             filed.add((event.id, step.index))
             caps = {path: fields.plain(get(event)) for path, get in step.captures} or None
-            hit = [time, step.rank, event.id, step.index, caps, doc]
-            if not pending or pending[-1] < hit:
-                pending.append(hit)  # the usual case: arrival in event-time order
-            else:
-                bisect.insort(pending, hit)
-            added = True
-        if not added:
+            hits.append([time, step.rank, event.id, step.index, caps, doc])
+        if not hits:
             self.stats.duplicates += 1
             return
-        self._store.put(name, state)
+        if name in self._spilled:
+            self._spill(name, hits)
+        else:
+            if state is None:
+                state = self._store.get(name)
+            stored = state is not None
+            state = state if state is not None else {}
+            pending: list[Hit] = state.setdefault("p", [])
+            for hit in hits:
+                if not pending or pending[-1] < hit:
+                    pending.append(hit)  # the usual case: arrival in event-time order
+                else:
+                    bisect.insort(pending, hit)
+            if len(pending) > self._spill_at:
+                self._spill(name, state.pop("p"))
+                if state:
+                    self._store.put(name, state)
+                elif stored:
+                    self._store.delete(name)
+            else:
+                self._store.put(name, state)
         self._schedule(name, time)
+
+    def _filed_in(self, name: str, state: State | None) -> set[tuple[str, int]]:
+        """(event id, step) of every pending hit of a key, read from the store."""
+        filed = {(h[ID], h[STEP]) for h in (state or {}).get("p", ())}
+        for bucket in self._spilled.get(name, ()):
+            held = self._store.get(f"{PENDING_PREFIX}{bucket}|{name}") or ()
+            filed.update((h[ID], h[STEP]) for h in held)
+        return filed
+
+    def _spill(self, name: str, hits: list[Hit]) -> None:
+        """Add hits (sorted) to a key's pending buckets."""
+        buckets = self._spilled.setdefault(name, {})
+        start = 0
+        while start < len(hits):
+            bucket = hits[start][T] // BUCKET_US
+            stop = start + 1
+            while stop < len(hits) and hits[stop][T] // BUCKET_US == bucket:
+                stop += 1
+            store_key = f"{PENDING_PREFIX}{bucket}|{name}"
+            held: list[Hit] = self._store.get(store_key) or []
+            for hit in hits[start:stop]:
+                if not held or held[-1] < hit:
+                    held.append(hit)
+                else:
+                    bisect.insort(held, hit)
+            self._store.put(store_key, held)
+            buckets[bucket] = held[0][T]
+            start = stop
 
     def _advance(self, watermark: int) -> list[Alert]:
         if watermark <= self._wm:
@@ -218,13 +275,16 @@ class Engine:
 
     def _settle(self, name: str, alerts: list[Alert]) -> None:
         """Run the machine of one (rule, key) over its events now behind the watermark."""
-        state: State | None = self._store.get(name)
-        if state is None:
+        stored: State | None = self._store.get(name)
+        buckets = self._spilled.get(name)
+        if stored is None and buckets is None:
             self._filed.pop(name, None)
             return
+        state: State = stored if stored is not None else {}
         rule_id, _, key = name.partition("|")
         rule = self._by_id[rule_id]
-        machine, wm = rule.machine, self._wm
+        machine, wm, steps = rule.machine, self._wm, rule.steps
+        expired = NEVER
 
         def fire(time: int, hits: list[Hit]) -> None:
             until = state.get("su")
@@ -236,11 +296,8 @@ class Engine:
             if rule.suppress is not None:
                 state["su"] = time + rule.suppress
 
-        pending: list[Hit] = state.pop("p", [])
-        cut, expired = 0, NEVER
-        steps = rule.steps
-        while cut < len(pending) and pending[cut][T] < wm:
-            hit = pending[cut]
+        def take(hit: Hit) -> None:
+            nonlocal expired
             if hit[T] != expired:
                 # Again at the same time is a no-op: a hit adds nothing that expires at once.
                 expired = hit[T]
@@ -249,19 +306,54 @@ class Engine:
             if settle is not None and not (
                 machine.waits(state, hit) and self._confirm(settle, hit)
             ):
-                cut += 1  # its presence tests fail (or nothing waits for it): dropped
-                continue
+                return  # its presence tests fail (or nothing waits for it): dropped
             machine.hit(state, hit, fire)
+
+        pending: list[Hit] = state.pop("p", [])
+        cut = 0
+        while cut < len(pending) and pending[cut][T] < wm:
+            take(pending[cut])
             cut += 1
-        filed = self._filed.get(name)
+        released = pending[:cut]
+        first = None
         if cut < len(pending):
             state["p"] = pending[cut:]
-            if filed is not None:
-                filed.difference_update((h[ID], h[STEP]) for h in pending[:cut])
-        elif filed is not None:
-            del self._filed[name]
+            first = pending[cut][T]
+        elif buckets is not None:
+            first = self._release(name, buckets, take, released)
+        filed = self._filed.get(name)
+        if filed is not None:
+            if first is None:
+                del self._filed[name]
+            else:
+                filed.difference_update((h[ID], h[STEP]) for h in released)
         machine.expire(state, wm, fire)
-        self._save(rule, name, state, pending[cut][T] if cut < len(pending) else None)
+        self._save(rule, name, state, first, stored is not None)
+
+    def _release(
+        self, name: str, buckets: dict[int, int], take: Callable[[Hit], None], out: list[Hit]
+    ) -> int | None:
+        """Give ``take`` a spilled key's hits behind the watermark, in order (added to
+        ``out``); returns the time of the first hit left, if any."""
+        wm = self._wm
+        for bucket in sorted(buckets):
+            if buckets[bucket] >= wm:
+                return buckets[bucket]
+            store_key = f"{PENDING_PREFIX}{bucket}|{name}"
+            held: list[Hit] = self._store.get(store_key) or []
+            cut = 0
+            while cut < len(held) and held[cut][T] < wm:
+                take(held[cut])
+                cut += 1
+            out.extend(held[:cut])
+            if cut < len(held):
+                self._store.put(store_key, held[cut:])
+                buckets[bucket] = held[cut][T]
+                return buckets[bucket]
+            self._store.delete(store_key)
+            del buckets[bucket]
+        del self._spilled[name]
+        return None
 
     def _confirm(self, settle: Settle, hit: Hit) -> bool:
         """Run a hit's settle-time tests; on success add its settle-time captures."""
@@ -309,19 +401,23 @@ class Engine:
             if held is not None and held[0] < watermark:
                 self._store.delete(name)
 
-    def _save(self, rule: CompiledRule, name: str, state: State, first: int | None) -> None:
+    def _save(
+        self, rule: CompiledRule, name: str, state: State, first: int | None, stored: bool
+    ) -> None:
         """Write the state back with its next timer, or delete it when it holds nothing.
 
-        ``first`` is the time of the earliest pending hit (the list is sorted by then)."""
+        ``first`` is the time of the earliest pending hit (the list is sorted by then);
+        ``stored``: whether the store holds a value for the key now."""
         if state.get("su", END) < self._wm:
             state.pop("su")
             state.pop("sc", None)
         due = _next_due(rule, state, first)
-        if due is None:
-            self._store.delete(name)
-            return
-        self._store.put(name, state)
-        self._schedule(name, max(due, self._wm))
+        if state and due is not None:
+            self._store.put(name, state)
+        elif stored:
+            self._store.delete(name)  # empty, or only spilled hits pending
+        if due is not None:
+            self._schedule(name, max(due, self._wm))
 
     def _schedule(self, name: str, due: int) -> None:
         current = self._due.get(name)
@@ -348,26 +444,45 @@ class Engine:
 
     def _restore(self) -> None:
         """Pick up state left in the store: watermark, and a timer for every live key."""
+        states: dict[str, Any] = {}
         for name in self._store.keys():  # noqa: SIM118 (a Store is not iterable)
             value: Any = self._store.get(name)
             if name == META_KEY:
                 self._max, self._wm = value
                 self._saved_wm = self._wm
-                continue
-            if name.startswith(DOC_PREFIX):
+            elif name.startswith(DOC_PREFIX):
                 heapq.heappush(self._docs, (value[0], name))
-                continue
+            elif name.startswith(PENDING_PREFIX):
+                bucket, _, owner = name[len(PENDING_PREFIX) :].partition("|")
+                if value and owner.partition("|")[0] in self._by_id:
+                    self._spilled.setdefault(owner, {})[int(bucket)] = value[0][T]
+                else:
+                    self._store.delete(name)  # a rule no longer loaded
+            else:
+                states[name] = value
+        for name, value in states.items():
             rule = self._by_id.get(name.partition("|")[0])
             pending = value.get("p") if isinstance(value, dict) else None
             if pending and any(a > b for a, b in pairwise(pending)):
                 value["p"] = pending = sorted(pending)  # written unsorted by older versions
                 self._store.put(name, value)
-            first = pending[0][T] if pending else None
+            if pending and name in self._spilled:  # stopped between the writes of a spill
+                spilled = self._filed_in(name, None)
+                self._spill(name, [h for h in value.pop("p") if (h[ID], h[STEP]) not in spilled])
+                self._store.put(name, value)
+                pending = None
+            first = pending[0][T] if pending else self._first_spilled(name)
             due = None if rule is None or value is None else _next_due(rule, value, first)
             if due is None:
                 self._store.delete(name)
             else:
                 self._schedule(name, due)
+        for name in self._spilled.keys() - states.keys():
+            self._schedule(name, min(self._spilled[name].values()))
+
+    def _first_spilled(self, name: str) -> int | None:
+        buckets = self._spilled.get(name)
+        return min(buckets.values()) if buckets else None
 
 
 def _next_due(rule: CompiledRule, state: State, first: int | None) -> int | None:
