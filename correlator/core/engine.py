@@ -188,6 +188,7 @@ class Engine:
         name = f"{rule.id}|{key}"
         state: State | None = None
         filed = self._filed.get(name)
+        read = filed is None  # the state is read once: here, or below if a hit is added
         if filed is None:
             state = self._store.get(name)
             filed = self._filed[name] = self._filed_in(name, state)
@@ -204,7 +205,7 @@ class Engine:
         if name in self._spilled:
             self._spill(name, hits)
         else:
-            if state is None:
+            if not read:
                 state = self._store.get(name)
             stored = state is not None
             state = state if state is not None else {}
