@@ -210,11 +210,7 @@ class Engine:
             stored = state is not None
             state = state if state is not None else {}
             pending: list[Hit] = state.setdefault("p", [])
-            for hit in hits:
-                if not pending or pending[-1] < hit:
-                    pending.append(hit)  # the usual case: arrival in event-time order
-                else:
-                    bisect.insort(pending, hit)
+            _insert(pending, hits)
             if len(pending) > self._spill_at:
                 self._spill(name, state.pop("p"))
                 if state:
@@ -229,7 +225,7 @@ class Engine:
         """(event id, step) of every pending hit of a key, read from the store."""
         filed = {(h[ID], h[STEP]) for h in (state or {}).get("p", ())}
         for bucket in self._spilled.get(name, ()):
-            held = self._store.get(f"{PENDING_PREFIX}{bucket}|{name}") or ()
+            held = self._store.get(_bucket_key(bucket, name)) or ()
             filed.update((h[ID], h[STEP]) for h in held)
         return filed
 
@@ -242,13 +238,9 @@ class Engine:
             stop = start + 1
             while stop < len(hits) and hits[stop][T] // BUCKET_US == bucket:
                 stop += 1
-            store_key = f"{PENDING_PREFIX}{bucket}|{name}"
+            store_key = _bucket_key(bucket, name)
             held: list[Hit] = self._store.get(store_key) or []
-            for hit in hits[start:stop]:
-                if not held or held[-1] < hit:
-                    held.append(hit)
-                else:
-                    bisect.insort(held, hit)
+            _insert(held, hits[start:stop])
             self._store.put(store_key, held)
             buckets[bucket] = held[0][T]
             start = stop
@@ -340,7 +332,7 @@ class Engine:
         for bucket in sorted(buckets):
             if buckets[bucket] >= wm:
                 return buckets[bucket]
-            store_key = f"{PENDING_PREFIX}{bucket}|{name}"
+            store_key = _bucket_key(bucket, name)
             held: list[Hit] = self._store.get(store_key) or []
             cut = 0
             while cut < len(held) and held[cut][T] < wm:
@@ -484,6 +476,20 @@ class Engine:
     def _first_spilled(self, name: str) -> int | None:
         buckets = self._spilled.get(name)
         return min(buckets.values()) if buckets else None
+
+
+def _insert(pending: list[Hit], hits: list[Hit]) -> None:
+    """Add hits to a sorted list of hits, keeping it sorted."""
+    for hit in hits:
+        if not pending or pending[-1] < hit:
+            pending.append(hit)  # the usual case: arrival in event-time order
+        else:
+            bisect.insort(pending, hit)
+
+
+def _bucket_key(bucket: int, name: str) -> str:
+    """The store key of one bucket of a key's spilled pending hits."""
+    return f"{PENDING_PREFIX}{bucket}|{name}"
 
 
 def _next_due(rule: CompiledRule, state: State, first: int | None) -> int | None:
