@@ -12,6 +12,11 @@ acknowledged the record's alerts: were the state sent first and the worker kille
 alerts went out, a restarted worker would find the rule's run already fired (or suppressed)
 and never send them. Flushing once per record also sends one changelog record per changed
 key instead of one per write.
+
+A flush writes the keys in the order of their last change, so a worker killed in the middle
+of it leaves the table as the engine's writes would have, in that order, with each key's
+earlier writes skipped: a key the engine writes after others (a spilled key's state before
+the buckets it emptied, see :mod:`correlator.core.engine`) is never written ahead of them.
 """
 
 from __future__ import annotations
@@ -40,10 +45,14 @@ class TableStore:
         return self._table.get(full)
 
     def put(self, key: str, value: StoreValue) -> None:
-        self._changes[self._prefix + key] = value
+        self._change(self._prefix + key, value)
 
     def delete(self, key: str) -> None:
-        self._changes[self._prefix + key] = _DELETED
+        self._change(self._prefix + key, _DELETED)
+
+    def _change(self, full: str, value: Any) -> None:
+        self._changes.pop(full, None)  # moved to the end: flushed in last-change order
+        self._changes[full] = value
 
     def keys(self) -> Iterator[str]:
         size = len(self._prefix)
