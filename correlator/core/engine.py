@@ -19,6 +19,10 @@ in the worker), one value per (rule, key) under ``"<rule>|<key>"``:
   than ``SPILL_AT`` pending hits (a site or door that many events share) keeps them instead
   in buckets of 5 s of event time under ``"@p|<bucket>|<rule>|<key>"``, until none is left:
   a hit then rewrites its bucket, not every pending hit of the key;
+- ``pr``: the last hit taken from the key's buckets (time, rank, event id, step). A move
+  writes the key's state before the buckets it emptied, so a worker stopped in between
+  finds those hits still in the buckets; the restarted engine drops every hit up to ``pr``.
+  ``pr`` goes once the buckets are gone, at a later move;
 - the machine's own fields (``r``, ``n``, ``a``, ``h``, ``v``, ``l``);
 - ``su``/``sc``: suppressed until (µs) and matches suppressed since the last alert.
 
@@ -274,6 +278,8 @@ class Engine:
             self._filed.pop(name, None)
             return
         state: State = stored if stored is not None else {}
+        if buckets is None:
+            state.pop("pr", None)  # its buckets were deleted by earlier writes
         rule_id, _, key = name.partition("|")
         rule = self._by_id[rule_id]
         machine, wm, steps = rule.machine, self._wm, rule.steps
@@ -309,11 +315,14 @@ class Engine:
             cut += 1
         released = pending[:cut]
         first = None
+        changes: list[tuple[str, list[Hit] | None]] = []
         if cut < len(pending):
             state["p"] = pending[cut:]
             first = pending[cut][T]
         elif buckets is not None:
-            first = self._release(name, buckets, take, released)
+            first = self._release(name, buckets, take, released, changes)
+            if len(released) > cut:
+                state["pr"] = released[-1][: STEP + 1]
         filed = self._filed.get(name)
         if filed is not None:
             if first is None:
@@ -322,12 +331,24 @@ class Engine:
                 filed.difference_update((h[ID], h[STEP]) for h in released)
         machine.expire(state, wm, fire)
         self._save(rule, name, state, first, stored is not None)
+        # The buckets change after the state that records what was taken from them.
+        for store_key, held in changes:
+            if held:
+                self._store.put(store_key, held)
+            else:
+                self._store.delete(store_key)
 
     def _release(
-        self, name: str, buckets: dict[int, int], take: Callable[[Hit], None], out: list[Hit]
+        self,
+        name: str,
+        buckets: dict[int, int],
+        take: Callable[[Hit], None],
+        out: list[Hit],
+        changes: list[tuple[str, list[Hit] | None]],
     ) -> int | None:
         """Give ``take`` a spilled key's hits behind the watermark, in order (added to
-        ``out``); returns the time of the first hit left, if any."""
+        ``out``), and add to ``changes`` what is then left in each bucket it took from;
+        returns the time of the first hit left, if any."""
         wm = self._wm
         for bucket in sorted(buckets):
             if buckets[bucket] >= wm:
@@ -340,10 +361,10 @@ class Engine:
                 cut += 1
             out.extend(held[:cut])
             if cut < len(held):
-                self._store.put(store_key, held[cut:])
+                changes.append((store_key, held[cut:]))
                 buckets[bucket] = held[cut][T]
                 return buckets[bucket]
-            self._store.delete(store_key)
+            changes.append((store_key, None))
             del buckets[bucket]
         del self._spilled[name]
         return None
@@ -405,6 +426,8 @@ class Engine:
             state.pop("su")
             state.pop("sc", None)
         due = _next_due(rule, state, first)
+        if due is None and "pr" in state and self._wm != END:
+            due = self._wm  # kept until its buckets' deletions are written: the next move
         if state and due is not None:
             self._store.put(name, state)
         elif stored:
@@ -455,6 +478,8 @@ class Engine:
                 states[name] = value
         for name, value in states.items():
             rule = self._by_id.get(name.partition("|")[0])
+            if isinstance(value, dict) and "pr" in value and name in self._spilled:
+                self._drop_released(name, value["pr"])
             pending = value.get("p") if isinstance(value, dict) else None
             if pending and any(a > b for a, b in pairwise(pending)):
                 value["p"] = pending = sorted(pending)  # written unsorted by older versions
@@ -472,6 +497,25 @@ class Engine:
                 self._schedule(name, due)
         for name in self._spilled.keys() - states.keys():
             self._schedule(name, min(self._spilled[name].values()))
+
+    def _drop_released(self, name: str, last: list[Any]) -> None:
+        """Delete from a key's buckets the hits up to ``last``: taken by a move whose state was
+        written before the writes that emptied its buckets were (stopped in between)."""
+        buckets = self._spilled[name]
+        for bucket in list(buckets):
+            store_key = _bucket_key(bucket, name)
+            held: list[Hit] = self._store.get(store_key) or []
+            left = [h for h in held if h[: STEP + 1] > last]
+            if len(left) == len(held):
+                continue
+            if left:
+                self._store.put(store_key, left)
+                buckets[bucket] = left[0][T]
+            else:
+                self._store.delete(store_key)
+                del buckets[bucket]
+        if not buckets:
+            del self._spilled[name]
 
     def _first_spilled(self, name: str) -> int | None:
         buckets = self._spilled.get(name)
