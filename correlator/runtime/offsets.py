@@ -10,10 +10,15 @@ flow still advances the read position). Two things then go wrong:
   (``min(acked) - committed > 1`` means "wait") lets the next commit jump over it: the
   record is never processed and nothing says so;
 - when more than one record is lost, the partition is never committed again: its consumer
-  lag stays up for good, and every later rebalance or restart replays it from there.
+  lag stays up for good, and every later rebalance or restart replays it from there;
+- when the lost records come after others the agent has seen, Faust takes the jump in
+  offsets for offsets that hold no record (compacted away, or transaction markers), counts
+  them as done, and commits past them: they are never processed and nothing says so.
 
-:class:`SafeConsumer` fixes the first: it commits only a run of acknowledged offsets that
-starts exactly at the committed one. :class:`StallGuard` fixes the second (and what the
+:class:`SafeConsumer` fixes the first and the third: it commits only a run of acknowledged
+offsets that starts exactly at the committed one, and it first takes a jump for lost
+records (the commit stops there), a jump only found again once they are read again for
+offsets without records. :class:`StallGuard` fixes the second (and what the
 first turns into a stall): when a partition's oldest acknowledged offset stays ahead of its
 committed offset, or when records wait in a partition but nothing moves at all (seen after
 a rebalance too: the fetcher never hands the partition's records to the agent), it seeks
@@ -69,11 +74,41 @@ def missing(consumer: Any, tp: Any) -> int | None:
 class SafeConsumer(driver.Consumer):
     """Faust's aiokafka consumer, except that a commit never passes an unprocessed record."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._jumps: dict[Any, set[int]] = {}
+        """Per partition, the first offsets of the jumps taken for lost records so far."""
+
     def _new_offset(self, tp: Any) -> int | None:
         if missing(self, tp) is not None:
             return None  # wait: the guard re-reads the missing record
         offset: int | None = super()._new_offset(tp)
         return offset
+
+    async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
+        """Faust found offsets ``offset_from`` up to ``offset_to`` (excluded) skipped between
+        two records it handed to an agent. The first time, they are records it lost: left
+        out of the gaps, so the commit stops before them and the stall guard reads them
+        again. Found skipped again after that, they hold no record: a gap, as Faust has it."""
+        jumps = self._jumps.setdefault(tp, set())
+        committed = self._committed_offset.get(tp)
+        if committed is not None:  # the jumps the commit has passed are settled
+            jumps.difference_update([j for j in jumps if j < committed])
+        if offset_from in jumps:
+            jumps.discard(offset_from)
+            # Not Faust's own: it starts a gap after the committed offset, not at it (and
+            # the commit would then wait at a gap that starts there).
+            begin = offset_from if committed is None else max(offset_from, committed)
+            gaps = self._gap[tp]
+            gaps.addi(begin, offset_to + 1)  # offset_to itself is a record: acknowledged too
+            gaps.merge_overlaps()
+            return
+        jumps.add(offset_from)
+        log.warning(
+            "%s[%d]: offsets %d to %d were skipped on the way to the agent; the commit waits "
+            "there until they are read again",
+            tp.topic, tp.partition, offset_from, offset_to - 1,
+        )  # fmt: skip
 
 
 class SafeTransport(driver.Transport):
@@ -92,7 +127,8 @@ class StallGuard:
     Two kinds of stall are acted on:
 
     - **skipped**: a record was skipped while later ones were acknowledged; Faust would
-      never commit past it (seen at the second check);
+      never commit past it (seen missing at two checks in a row, however much the partition
+      moved meanwhile: read again late, the record would be behind the watermark);
     - **idle**: records are waiting in the partition, yet over :data:`IDLE_CHECKS` checks
       nothing was fetched, acknowledged or committed, and the worker has nothing else in
       hand (the fetcher lost the partition).
@@ -108,11 +144,14 @@ class StallGuard:
         self._metrics = metrics
         self._topics = topics
         self._seen: dict[Any, tuple[Progress, int]] = {}
+        self._missed: dict[Any, int] = {}
+        """The offset each partition was missing at the last check."""
 
     async def check(self) -> None:
         app = self._app
         if app.rebalancing:
             self._seen.clear()  # positions are being reset: look again afterwards
+            self._missed.clear()
             return
         consumer = app.consumer
         if getattr(consumer, "_commit_fut", None) is not None:
@@ -123,6 +162,7 @@ class StallGuard:
         # turn behind a backlog (the fetcher stops when the stream buffers are full).
         busy = bool(getattr(consumer, "_unacked_messages", ()))
         seen: dict[Any, tuple[Progress, int]] = {}
+        missed: dict[Any, int] = {}
         held = self._held()
         for tp in consumer.assignment():
             if tp.topic not in self._topics:
@@ -137,7 +177,8 @@ class StallGuard:
             before, times = self._seen.get(tp, (None, 0))
             times = times + 1 if progress == before else 1
             committed = progress[0]
-            skipped = missing(consumer, tp) is not None and times >= 2
+            lost = missing(consumer, tp)
+            skipped = lost is not None and self._missed.get(tp) == lost
             waiting = highwater is not None and highwater > (committed or 0)
             idle = waiting and progress[2] is None and times >= IDLE_CHECKS and not busy
             if skipped or idle:
@@ -147,7 +188,10 @@ class StallGuard:
                     log.exception("%s[%d]: could not read the partition again", *tp)
                 continue
             seen[tp] = (progress, times)
+            if lost is not None:
+                missed[tp] = lost
         self._seen = seen
+        self._missed = missed
 
     async def _progress(self, consumer: Any, tp: Any) -> Progress:
         committed = consumer._committed_offset.get(tp)

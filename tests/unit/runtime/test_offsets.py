@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from intervaltree import IntervalTree
 
 from correlator.runtime.metrics import RuntimeMetrics
-from correlator.runtime.offsets import IDLE_CHECKS, StallGuard, missing
+from correlator.runtime.offsets import IDLE_CHECKS, SafeConsumer, StallGuard, missing
 
 
 class TP(NamedTuple):
@@ -174,4 +174,70 @@ def test_a_partition_held_for_alignment_is_not_taken_for_a_stalled_one() -> None
     checks(stall, IDLE_CHECKS - 1)
     assert consumer.seeks == []
     checks(stall, 1)  # and still nothing moves
+    assert consumer.seeks == [(EVENTS, 10)]
+
+
+def safe_consumer() -> SafeConsumer:
+    """A SafeConsumer with only Faust's offset bookkeeping (no app, no client)."""
+    consumer = SafeConsumer.__new__(SafeConsumer)
+    consumer._acked = defaultdict(list)
+    consumer._acked_index = defaultdict(set)
+    consumer._gap = defaultdict(IntervalTree)
+    consumer._committed_offset = defaultdict(lambda: None)
+    consumer._jumps = {}
+    return consumer
+
+
+def acknowledge(consumer: SafeConsumer, *offsets: int) -> None:
+    consumer._acked[EVENTS].extend(offsets)
+    consumer._acked_index[EVENTS].update(offsets)
+
+
+def commit(consumer: SafeConsumer) -> int | None:
+    offset = consumer._new_offset(EVENTS)
+    if offset is not None:
+        consumer._committed_offset[EVENTS] = offset
+    return offset
+
+
+def test_a_record_lost_between_two_handed_over_stops_the_commit_until_read_again() -> None:
+    consumer = safe_consumer()
+    consumer._committed_offset[EVENTS] = 100
+    acknowledge(consumer, 100, 101)
+    # Faust handed over 101, then 103: 102 was lost on the way.
+    asyncio.run(consumer._add_gap(EVENTS, 102, 103))
+    acknowledge(consumer, 103, 104)
+    assert commit(consumer) == 102  # up to the lost record, not past it
+    assert commit(consumer) is None
+    assert missing(consumer, EVENTS) == 102  # the stall guard reads it again from there
+    # Read again, 102 arrives: nothing was a gap.
+    consumer._acked.pop(EVENTS)
+    acknowledge(consumer, 102, 103, 104)
+    assert commit(consumer) == 105
+
+
+def test_a_jump_found_again_after_reading_again_is_a_gap_and_committed_past() -> None:
+    consumer = safe_consumer()
+    consumer._committed_offset[EVENTS] = 100
+    acknowledge(consumer, 100, 101, 103)
+    asyncio.run(consumer._add_gap(EVENTS, 102, 103))  # a transaction marker at 102, say
+    assert commit(consumer) == 102
+    assert commit(consumer) is None
+    consumer._acked.pop(EVENTS)  # read again from 102: 103 comes next once more
+    asyncio.run(consumer._add_gap(EVENTS, 102, 103))
+    acknowledge(consumer, 103)
+    assert commit(consumer) == 104
+    assert missing(consumer, EVENTS) is None
+
+
+def test_a_skipped_record_is_read_again_at_the_second_check_even_while_later_ones_move() -> None:
+    consumer = FakeConsumer(highwater=200)
+    consumer._committed_offset[EVENTS] = 10
+    consumer.fetched = 20
+    consumer.ack(12, 13)
+    stall, _, _ = guard(consumer)
+    checks(stall, 1)
+    consumer.fetched = 60  # a backlog behind it keeps being read
+    consumer.ack(*range(14, 60))
+    checks(stall, 1)
     assert consumer.seeks == [(EVENTS, 10)]
