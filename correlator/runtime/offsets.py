@@ -16,9 +16,8 @@ flow still advances the read position). Two things then go wrong:
   them as done, and commits past them: they are never processed and nothing says so.
 
 :class:`SafeConsumer` fixes the first and the third: it commits only a run of acknowledged
-offsets that starts exactly at the committed one, and it first takes a jump for lost
-records (the commit stops there), a jump only found again once they are read again for
-offsets without records. :class:`StallGuard` fixes the second (and what the
+offsets that starts exactly at the committed one, and it takes every jump in offsets for
+lost records (the commit stops there). :class:`StallGuard` fixes the second (and what the
 first turns into a stall): when a partition's oldest acknowledged offset stays ahead of its
 committed offset, or when records wait in a partition but nothing moves at all (seen after
 a rebalance too: the fetcher never hands the partition's records to the agent), it seeks
@@ -74,11 +73,6 @@ def missing(consumer: Any, tp: Any) -> int | None:
 class SafeConsumer(driver.Consumer):
     """Faust's aiokafka consumer, except that a commit never passes an unprocessed record."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._jumps: dict[Any, set[int]] = {}
-        """Per partition, the first offsets of the jumps taken for lost records so far."""
-
     def _new_offset(self, tp: Any) -> int | None:
         if missing(self, tp) is not None:
             return None  # wait: the guard re-reads the missing record
@@ -87,23 +81,9 @@ class SafeConsumer(driver.Consumer):
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         """Faust found offsets ``offset_from`` up to ``offset_to`` (excluded) skipped between
-        two records it handed to an agent. The first time, they are records it lost: left
-        out of the gaps, so the commit stops before them and the stall guard reads them
-        again. Found skipped again after that, they hold no record: a gap, as Faust has it."""
-        jumps = self._jumps.setdefault(tp, set())
-        committed = self._committed_offset.get(tp)
-        if committed is not None:  # the jumps the commit has passed are settled
-            jumps.difference_update([j for j in jumps if j < committed])
-        if offset_from in jumps:
-            jumps.discard(offset_from)
-            # Not Faust's own: it starts a gap after the committed offset, not at it (and
-            # the commit would then wait at a gap that starts there).
-            begin = offset_from if committed is None else max(offset_from, committed)
-            gaps = self._gap[tp]
-            gaps.addi(begin, offset_to + 1)  # offset_to itself is a record: acknowledged too
-            gaps.merge_overlaps()
-            return
-        jumps.add(offset_from)
+        two records it handed to an agent, and would count them as done. Taken for records
+        it lost instead: the commit stops before them and the stall guard reads them again
+        (and takes them for offsets without records if they are skipped once more)."""
         log.warning(
             "%s[%d]: offsets %d to %d were skipped on the way to the agent; the commit waits "
             "there until they are read again",
@@ -133,6 +113,10 @@ class StallGuard:
       nothing was fetched, acknowledged or committed, and the worker has nothing else in
       hand (the fetcher lost the partition).
 
+    Offsets still skipped once read again hold no record (transaction markers of a
+    transactional producer, or records compacted away): they are counted as done, and the
+    commit passes them.
+
     ``held``: the input partitions paused on purpose (alignment, see :mod:`.ticks`): they
     wait without moving and are left alone.
     """
@@ -146,12 +130,15 @@ class StallGuard:
         self._seen: dict[Any, tuple[Progress, int]] = {}
         self._missed: dict[Any, int] = {}
         """The offset each partition was missing at the last check."""
+        self._read_again_at: dict[Any, int] = {}
+        """The offset each partition was last read again from because it was missing."""
 
     async def check(self) -> None:
         app = self._app
         if app.rebalancing:
             self._seen.clear()  # positions are being reset: look again afterwards
             self._missed.clear()
+            self._read_again_at.clear()
             return
         consumer = app.consumer
         if getattr(consumer, "_commit_fut", None) is not None:
@@ -178,6 +165,9 @@ class StallGuard:
             times = times + 1 if progress == before else 1
             committed = progress[0]
             lost = missing(consumer, tp)
+            if lost is not None and self._read_again_at.get(tp) == lost:
+                self._no_record(consumer, tp, lost)  # skipped again when read again
+                lost = None
             skipped = lost is not None and self._missed.get(tp) == lost
             waiting = highwater is not None and highwater > (committed or 0)
             idle = waiting and progress[2] is None and times >= IDLE_CHECKS and not busy
@@ -198,6 +188,17 @@ class StallGuard:
         position = await consumer.position(tp)
         return committed, position, acked_head(consumer, tp)
 
+    def _no_record(self, consumer: Any, tp: Any, lost: int) -> None:
+        """Count the offsets from ``lost`` to the oldest acknowledged one as done."""
+        head = acked_head(consumer, tp)
+        assert head is not None  # it is past the committed offset: ``lost`` is missing
+        log.info(
+            "%s[%d]: offsets %d to %d were skipped again when read again: no records there",
+            tp.topic, tp.partition, lost, head - 1,
+        )  # fmt: skip
+        consumer._gap[tp].addi(lost, head)
+        del self._read_again_at[tp]
+
     async def _reread(self, consumer: Any, tp: Any, committed: int | None, kind: str) -> None:
         log.warning(
             "%s[%d] stalled (%s: committed %s, read up to %s, acknowledged from %s, end %s); "
@@ -214,4 +215,6 @@ class StallGuard:
         consumer._gap.pop(tp, None)
         if committed is None:  # never committed: from the start of what the topic holds
             committed = (await consumer.earliest_offsets(tp))[tp]
+        if kind == "skipped":
+            self._read_again_at[tp] = committed
         await consumer.seek(tp, committed)

@@ -184,7 +184,6 @@ def safe_consumer() -> SafeConsumer:
     consumer._acked_index = defaultdict(set)
     consumer._gap = defaultdict(IntervalTree)
     consumer._committed_offset = defaultdict(lambda: None)
-    consumer._jumps = {}
     return consumer
 
 
@@ -216,18 +215,19 @@ def test_a_record_lost_between_two_handed_over_stops_the_commit_until_read_again
     assert commit(consumer) == 105
 
 
-def test_a_jump_found_again_after_reading_again_is_a_gap_and_committed_past() -> None:
-    consumer = safe_consumer()
-    consumer._committed_offset[EVENTS] = 100
-    acknowledge(consumer, 100, 101, 103)
-    asyncio.run(consumer._add_gap(EVENTS, 102, 103))  # a transaction marker at 102, say
-    assert commit(consumer) == 102
-    assert commit(consumer) is None
-    consumer._acked.pop(EVENTS)  # read again from 102: 103 comes next once more
-    asyncio.run(consumer._add_gap(EVENTS, 102, 103))
-    acknowledge(consumer, 103)
-    assert commit(consumer) == 104
-    assert missing(consumer, EVENTS) is None
+def test_offsets_skipped_again_when_read_again_hold_no_record_and_are_committed_past() -> None:
+    consumer = FakeConsumer(highwater=20)
+    consumer._committed_offset[EVENTS] = 10  # a transaction marker at 10, say
+    consumer.fetched = 20
+    consumer.ack(11, 12)
+    stall, _, metrics = guard(consumer)
+    checks(stall, 2)
+    assert consumer.seeks == [(EVENTS, 10)]  # read again once
+    consumer.ack(11, 12, 13)  # and 10 is skipped again
+    checks(stall, 3)
+    assert consumer.seeks == [(EVENTS, 10)]
+    assert missing(consumer, EVENTS) is None  # Faust commits past it now
+    assert rereads(metrics, "skipped") == 1
 
 
 def test_a_skipped_record_is_read_again_at_the_second_check_even_while_later_ones_move() -> None:
