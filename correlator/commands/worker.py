@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from correlator.logthrottle import throttle
     from correlator.runtime.app import build_app
     from correlator.runtime.brokerwatch import PROBE_INTERVAL, BrokerWatch
-    from correlator.runtime.topics import ensure_topics, standard_topics
+    from correlator.runtime.topics import changelog_topics, ensure_topics, standard_topics
 
     ensure_topics(settings, standard_topics(settings))
     if args.pipeline == "count":
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # A broker outage is waited out by the Kafka clients; the watch says so in the log, where
     # the clients' own retries are throttled.
     app.timer(PROBE_INTERVAL, name="broker-watch")(BrokerWatch(settings, registry).check)
+    ensure_topics(settings, changelog_topics(app))
     throttle()
     faust_worker(app, args.loglevel).execute_from_commandline()
 

@@ -58,6 +58,26 @@ def test_the_identity_table_is_kept_in_memory_so_each_start_reads_its_whole_chan
     assert pipeline.identity_state.persisted_offset(("identity", 0)) is None  # type: ignore[arg-type]
 
 
+def test_the_changelog_topics_made_before_start_are_the_ones_faust_writes(
+    tmp_path: Path,
+) -> None:
+    from correlator.runtime.correlating import STATE_RECORD_BYTES, attach
+    from correlator.runtime.metrics import RuntimeMetrics
+    from correlator.runtime.topics import changelog_topics
+
+    settings = Settings(state_dir=tmp_path, topic_prefix="site1.", partitions=3)
+    app = build_app(settings, "correlator")
+    attach(app, settings, RuntimeMetrics())
+    specs = {spec.name: spec for spec in changelog_topics(app)}
+    assert sorted(specs) == ["site1.correlator-engine-changelog",
+                             "site1.correlator-identity-changelog"]  # fmt: skip
+    for table in app.tables.values():  # the topic each table's changes are sent to
+        spec = specs[table.changelog_topic.get_topic_name()]
+        assert spec.partitions == 3
+        assert spec.compacted
+        assert spec.config == {"max.message.bytes": str(STATE_RECORD_BYTES)}
+
+
 def test_the_worker_logs_at_its_level_so_debug_lines_cost_nothing(tmp_path: Path) -> None:
     """Faust's terminal spinner set the root logger to DEBUG: every debug line of Faust and
     the Kafka client (one per record produced) was built, then dropped by the handler."""
