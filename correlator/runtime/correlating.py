@@ -52,7 +52,7 @@ from correlator.runtime.app import ROCKSDICT, raw_topic
 from correlator.runtime.control import Follower, Published
 from correlator.runtime.gauges import INTERVAL, Gauges
 from correlator.runtime.metrics import RuntimeMetrics
-from correlator.runtime.offsets import CHECK_INTERVAL, SafeTransport, StallGuard
+from correlator.runtime.offsets import CHECK_INTERVAL, SafeTransport, StallGuard, broker_probe
 from correlator.runtime.routing import Router, route_key, split_key
 from correlator.runtime.sharedstore import SharedStore
 from correlator.runtime.tablestore import TableStore
@@ -515,6 +515,7 @@ def attach(app: faust.App, settings: Settings, metrics: RuntimeMetrics) -> Pipel
     gauges = Gauges(app, metrics, tables, inputs, pipeline.engines, pipeline.newest_at)
     app.timer(INTERVAL, name="gauges")(gauges.sample)
     held = pipeline.alignment.held_now
-    app.timer(CHECK_INTERVAL, name="stalls")(StallGuard(app, metrics, inputs, held).check)
+    guard = StallGuard(app, metrics, inputs, held, broker_probe(settings))
+    app.timer(CHECK_INTERVAL, name="stalls")(guard.check)
     app.on_partitions_revoked.connect(pipeline.revoked)  # type: ignore[arg-type]  # faust's stub wants a keyword-only 'signal'; Faust passes it as **kwargs
     return pipeline

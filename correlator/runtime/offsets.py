@@ -18,10 +18,11 @@ flow still advances the read position). Two things then go wrong:
 :class:`SafeConsumer` fixes the first and the third: it commits only a run of acknowledged
 offsets that starts exactly at the committed one, and it takes every jump in offsets for
 lost records (the commit stops there). :class:`StallGuard` fixes the second (and what the
-first turns into a stall): when a partition's oldest acknowledged offset stays ahead of its
+others turn into a stall): when a partition's oldest acknowledged offset stays ahead of its
 committed offset, or when records wait in a partition but nothing moves at all (seen after
 a rebalance too: the fetcher never hands the partition's records to the agent), it seeks
-the partition back to its committed offset so the records are read again. Records past
+the partition back to its committed offset so the records are read again, unless the
+broker holds no record there. Records past
 the lost ones are processed twice, which at-least-once delivery allows: the engine drops
 events it already holds, and alert ids are deterministic.
 
@@ -32,12 +33,16 @@ which is why faust-streaming is pinned to one version.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as driver
 
+from correlator.runtime.connectivity import start_client
 from correlator.runtime.metrics import RuntimeMetrics
+from correlator.runtime.security import aiokafka_options
+from correlator.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +87,8 @@ class SafeConsumer(driver.Consumer):
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         """Faust found offsets ``offset_from`` up to ``offset_to`` (excluded) skipped between
         two records it handed to an agent, and would count them as done. Taken for records
-        it lost instead: the commit stops before them and the stall guard reads them again
-        (and takes them for offsets without records if they are skipped once more)."""
+        it lost instead: the commit stops before them, and the stall guard reads them again
+        (or commits past them if the broker holds no record there)."""
         log.warning(
             "%s[%d]: offsets %d to %d were skipped on the way to the agent; the commit waits "
             "there until they are read again",
@@ -93,6 +98,36 @@ class SafeConsumer(driver.Consumer):
 
 class SafeTransport(driver.Transport):
     Consumer = SafeConsumer
+
+
+Probe = Callable[[str, int, int], Awaitable[int | None]]
+"""``probe(topic, partition, offset)``: the offset of the first record at or after
+``offset`` the broker holds (None: none found)."""
+
+PROBE_WAIT_MS = 5_000
+"""How long a probe waits for the broker's answer."""
+
+
+def broker_probe(settings: Settings) -> Probe:
+    """A :data:`Probe` with a client of its own, made for each question (they are rare)."""
+
+    async def probe(topic: str, partition: int, offset: int) -> int | None:
+        client = AIOKafkaConsumer(
+            bootstrap_servers=settings.bootstrap_servers, group_id=None,
+            enable_auto_commit=False, **aiokafka_options(settings),
+        )  # fmt: skip
+        await start_client(client, settings)
+        try:
+            tp = TopicPartition(topic, partition)
+            client.assign([tp])
+            client.seek(tp, offset)
+            found = await client.getmany(tp, timeout_ms=PROBE_WAIT_MS, max_records=1)
+            records = found.get(tp) or []
+            return int(records[0].offset) if records else None
+        finally:
+            await client.stop()
+
+    return probe
 
 
 Progress = tuple[int | None, int | None, int | None]
@@ -113,8 +148,9 @@ class StallGuard:
       nothing was fetched, acknowledged or committed, and the worker has nothing else in
       hand (the fetcher lost the partition).
 
-    Offsets still skipped once read again hold no record (transaction markers of a
-    transactional producer, or records compacted away): they are counted as done, and the
+    Before a skipped partition is read again, ``probe`` asks the broker for the first record
+    at or after the missing offset: offsets before it hold no record (transaction markers of
+    a transactional producer, or records compacted away); they are counted as done, and the
     commit passes them.
 
     ``held``: the input partitions paused on purpose (alignment, see :mod:`.ticks`): they
@@ -122,23 +158,22 @@ class StallGuard:
     """
 
     def __init__(self, app: Any, metrics: RuntimeMetrics, topics: set[str],
-                 held: Callable[[], set[tuple[str, int]]] = set) -> None:  # fmt: skip
+                 held: Callable[[], set[tuple[str, int]]] = set,
+                 probe: Probe | None = None) -> None:  # fmt: skip
         self._app = app
+        self._probe = probe
         self._held = held
         self._metrics = metrics
         self._topics = topics
         self._seen: dict[Any, tuple[Progress, int]] = {}
         self._missed: dict[Any, int] = {}
         """The offset each partition was missing at the last check."""
-        self._read_again_at: dict[Any, int] = {}
-        """The offset each partition was last read again from because it was missing."""
 
     async def check(self) -> None:
         app = self._app
         if app.rebalancing:
             self._seen.clear()  # positions are being reset: look again afterwards
             self._missed.clear()
-            self._read_again_at.clear()
             return
         consumer = app.consumer
         if getattr(consumer, "_commit_fut", None) is not None:
@@ -165,10 +200,9 @@ class StallGuard:
             times = times + 1 if progress == before else 1
             committed = progress[0]
             lost = missing(consumer, tp)
-            if lost is not None and self._read_again_at.get(tp) == lost:
-                self._no_record(consumer, tp, lost)  # skipped again when read again
-                lost = None
             skipped = lost is not None and self._missed.get(tp) == lost
+            if skipped and lost is not None and await self._no_record(consumer, tp, lost):
+                continue
             waiting = highwater is not None and highwater > (committed or 0)
             idle = waiting and progress[2] is None and times >= IDLE_CHECKS and not busy
             if skipped or idle:
@@ -188,16 +222,24 @@ class StallGuard:
         position = await consumer.position(tp)
         return committed, position, acked_head(consumer, tp)
 
-    def _no_record(self, consumer: Any, tp: Any, lost: int) -> None:
-        """Count the offsets from ``lost`` to the oldest acknowledged one as done."""
-        head = acked_head(consumer, tp)
-        assert head is not None  # it is past the committed offset: ``lost`` is missing
+    async def _no_record(self, consumer: Any, tp: Any, lost: int) -> bool:
+        """Whether the broker holds no record at ``lost``: then the offsets up to its next
+        record are counted as done."""
+        if self._probe is None:
+            return False
+        try:
+            found = await self._probe(tp.topic, tp.partition, lost)
+        except Exception:  # unanswered: read the partition again, as for a lost record
+            log.warning("%s[%d]: could not look for offset %d", *tp, lost, exc_info=True)
+            return False
+        if found is None or found <= lost:
+            return False
         log.info(
-            "%s[%d]: offsets %d to %d were skipped again when read again: no records there",
-            tp.topic, tp.partition, lost, head - 1,
+            "%s[%d]: offsets %d to %d hold no record (transaction markers, or compacted "
+            "away); committed past", tp.topic, tp.partition, lost, found - 1,
         )  # fmt: skip
-        consumer._gap[tp].addi(lost, head)
-        del self._read_again_at[tp]
+        consumer._gap[tp].addi(lost, found)
+        return True
 
     async def _reread(self, consumer: Any, tp: Any, committed: int | None, kind: str) -> None:
         log.warning(
@@ -215,6 +257,4 @@ class StallGuard:
         consumer._gap.pop(tp, None)
         if committed is None:  # never committed: from the start of what the topic holds
             committed = (await consumer.earliest_offsets(tp))[tp]
-        if kind == "skipped":
-            self._read_again_at[tp] = committed
         await consumer.seek(tp, committed)

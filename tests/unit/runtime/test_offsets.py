@@ -217,16 +217,36 @@ def test_a_record_lost_between_two_handed_over_stops_the_commit_until_read_again
     assert commit(consumer) == 105
 
 
-def test_offsets_skipped_again_when_read_again_hold_no_record_and_are_committed_past() -> None:
+def test_offsets_where_the_broker_holds_no_record_are_committed_past_not_read_again() -> None:
     consumer = FakeConsumer(highwater=20)
     consumer._committed_offset[EVENTS] = 10  # a transaction marker at 10, say
     consumer.fetched = 20
     consumer.ack(11, 12)
-    stall, _, metrics = guard(consumer)
-    checks(stall, 2)
-    assert consumer.seeks == [(EVENTS, 10)]  # read again once
-    consumer.ack(11, 12, 13)  # and 10 is skipped again
+    asked: list[tuple[str, int, int]] = []
+
+    async def probe(topic: str, partition: int, offset: int) -> int | None:
+        asked.append((topic, partition, offset))
+        return 11  # the first record at or after 10
+
+    stall = StallGuard(FakeApp(consumer), RuntimeMetrics(), {EVENTS.topic}, probe=probe)
     checks(stall, 3)
-    assert consumer.seeks == [(EVENTS, 10)]
+    assert asked == [(EVENTS.topic, 0, 10)]
+    assert consumer.seeks == []
     assert missing(consumer, EVENTS) is None  # Faust commits past it now
-    assert rereads(metrics, "skipped") == 1
+
+
+def test_a_record_the_broker_holds_or_an_unanswered_probe_is_read_again() -> None:
+    async def holds(topic: str, partition: int, offset: int) -> int | None:
+        return offset
+
+    async def fails(topic: str, partition: int, offset: int) -> int | None:
+        raise ConnectionError("broker gone")
+
+    for probe in (holds, fails):
+        consumer = FakeConsumer(highwater=20)
+        consumer._committed_offset[EVENTS] = 10
+        consumer.fetched = 20
+        consumer.ack(11, 12)
+        stall = StallGuard(FakeApp(consumer), RuntimeMetrics(), {EVENTS.topic}, probe=probe)
+        checks(stall, 2)
+        assert consumer.seeks == [(EVENTS, 10)]
