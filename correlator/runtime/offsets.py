@@ -116,8 +116,8 @@ def broker_probe(settings: Settings) -> Probe:
             bootstrap_servers=settings.bootstrap_servers, group_id=None,
             enable_auto_commit=False, **aiokafka_options(settings),
         )  # fmt: skip
-        await start_client(client, settings)
         try:
+            await start_client(client, settings)
             tp = TopicPartition(topic, partition)
             client.assign([tp])
             client.seek(tp, offset)
