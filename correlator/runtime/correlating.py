@@ -257,31 +257,35 @@ class Pipeline:
     async def correlate(self, stream: Any) -> None:
         async for record in stream.events():
             await self.caught_up.wait()
-            partition = record.message.partition
             try:
-                if record.key == TICK_KEY:
-                    await self._told(partition, serde.loads(record.value))
-                    continue
-                by, _ = split_key(record.key)
-                engine = self._engine(partition, by)
-                if engine is None:
-                    continue  # the rules of this key kind were removed since
-                event = serde.decode_model(Event, record.value)
-                if partition not in self.newest_at or event.time > self.newest_at[partition]:
-                    self.newest_at[partition] = event.time
-                result = engine.process(event)
-                await self._emit(result.alerts)
-                if not result.late or not self._reports_late(event, by):
-                    continue
-                if self._read_again(partition, record.message.headers):
-                    self.metrics.read_again.inc()
-                    continue
-                self.metrics.late_events.labels("correlate").inc()
-                await self.late.send(key=record.key, value=serde.encode_model(event))
+                await self._correlate(record)
             except Exception as exc:  # every failure goes to the DLQ; the agent keeps going
                 await self._dead(record, "correlate", exc)
-            finally:
-                self._flush()
+            # Not in a ``finally``: a record whose handling was cancelled (the worker stops)
+            # leaves no state behind; it was not acknowledged, so it is read again.
+            self._flush()
+
+    async def _correlate(self, record: Any) -> None:
+        partition = record.message.partition
+        if record.key == TICK_KEY:
+            await self._told(partition, serde.loads(record.value))
+            return
+        by, _ = split_key(record.key)
+        engine = self._engine(partition, by)
+        if engine is None:
+            return  # the rules of this key kind were removed since
+        event = serde.decode_model(Event, record.value)
+        if partition not in self.newest_at or event.time > self.newest_at[partition]:
+            self.newest_at[partition] = event.time
+        result = engine.process(event)
+        await self._emit(result.alerts)
+        if not result.late or not self._reports_late(event, by):
+            return
+        if self._read_again(partition, record.message.headers):
+            self.metrics.read_again.inc()
+            return
+        self.metrics.late_events.labels("correlate").inc()
+        await self.late.send(key=record.key, value=serde.encode_model(event))
 
     def _reports_late(self, event: Event, by: str) -> bool:
         """An event travels once per key kind, and each engine finds it late: only the copy
