@@ -10,7 +10,9 @@
   are served by prometheus_client (:mod:`correlator.runtime.metrics`) instead;
 - tables on RocksDB through rocksdict, in ``<state_dir>/worker``;
 - every agent runs with ``concurrency=1`` (above 1, Faust can commit past in-flight records);
-- produce batching: records wait up to 10 ms to share a request.
+- produce batching: records wait up to 10 ms to share a request;
+- tables whose changelog writes are counted until the broker acknowledges them
+  (:mod:`correlator.runtime.changelog`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import faust
 
+from correlator.runtime import changelog
 from correlator.runtime.security import faust_credentials
 from correlator.settings import Settings
 
@@ -75,6 +78,9 @@ def build_app(settings: Settings, app_id: str) -> faust.App:
         # events/s and cut the broker's CPU by ~40% (benchmarks/README.md); it adds at most 10 ms
         # per hop to an alert's latency.
         producer_linger_ms=10,
+        # Tables whose changelog writes are counted until acknowledged (.changelog).
+        Table=changelog.Table,
+        GlobalTable=changelog.GlobalTable,
     )
 
 

@@ -22,9 +22,12 @@ others turn into a stall): when a partition's oldest acknowledged offset stays a
 committed offset, or when records wait in a partition but nothing moves at all (seen after
 a rebalance too: the fetcher never hands the partition's records to the agent), it seeks
 the partition back to its committed offset so the records are read again, unless the
-broker holds no record there. Records past
-the lost ones are processed twice, which at-least-once delivery allows: the engine drops
-events it already holds, and alert ids are deterministic.
+broker holds no record there. Records past the lost ones are processed twice, which
+at-least-once delivery allows: the engine drops events it already holds, and alert ids are
+deterministic.
+
+:class:`SafeConsumer` also commits an offset only once the changelog writes of the records
+before it are acknowledged (see :mod:`.changelog`).
 
 It works on Faust's private offset bookkeeping (``_acked``, ``_committed_offset``, ...),
 which is why faust-streaming is pinned to one version.
@@ -34,11 +37,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
+import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.exceptions import ProducerSendError
 from faust.transport.drivers import aiokafka as driver
 
+from correlator.runtime.changelog import ChangelogWriteFailed, ledger
 from correlator.runtime.connectivity import start_client
 from correlator.runtime.metrics import RuntimeMetrics
 from correlator.runtime.security import aiokafka_options
@@ -76,7 +82,30 @@ def missing(consumer: Any, tp: Any) -> int | None:
 
 
 class SafeConsumer(driver.Consumer):
-    """Faust's aiokafka consumer, except that a commit never passes an unprocessed record."""
+    """Faust's aiokafka consumer, except that a commit never passes an unprocessed record,
+    nor a record whose table changes are not on the changelog yet."""
+
+    async def _commit_tps(self, tps: Any, start_new_transaction: bool) -> bool:
+        """Faust's, with a wait for the changelog (see :mod:`.changelog`) between choosing
+        the offsets and committing them: the agent has handled every record below them, so
+        their table changes are in the ledger by then. Like Faust's wait for attached
+        messages, it has no timeout (the offsets chosen are gone from Faust's books, so the
+        commit cannot be left for later): a write ends acknowledged or failed within the
+        producer's delivery timeout. A failed changelog write stops the worker, as a failed
+        send of an attached message does in Faust."""
+        offsets = self._filter_committable_offsets(tps)  # taken out of Faust's books: commit
+        if not offsets:
+            return False
+        try:
+            await ledger(cast(faust.App, self.app)).settle()
+            await self._handle_attached(offsets)
+        except (ChangelogWriteFailed, ProducerSendError) as exc:
+            await self.crash(exc)
+            return False
+        committed: bool = await self._commit_offsets(
+            offsets, start_new_transaction=start_new_transaction
+        )
+        return committed
 
     def _new_offset(self, tp: Any) -> int | None:
         if missing(self, tp) is not None:
