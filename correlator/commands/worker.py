@@ -37,26 +37,29 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from prometheus_client import CollectorRegistry
 
     from correlator.logthrottle import throttle
-    from correlator.runtime.app import build_app
+    from correlator.runtime import correlating, counting
+    from correlator.runtime.app import build_app, worker_dir
     from correlator.runtime.brokerwatch import PROBE_INTERVAL, BrokerWatch
+    from correlator.runtime.changelog import ledger
+    from correlator.runtime.localstate import (
+        discard_after_unclean_stop,
+        mark_clean_stop,
+        set_aside_unreadable,
+    )
     from correlator.runtime.topics import changelog_topics, ensure_topics, standard_topics
 
     ensure_topics(settings, standard_topics(settings))
+    app_id = counting.APP_ID if args.pipeline == "count" else correlating.APP_ID
+    state = worker_dir(settings, app_id)
+    for message in discard_after_unclean_stop(state) + set_aside_unreadable(state):
+        print(f"warning: {message}", file=sys.stderr)
+    app = build_app(settings, app_id)
     if args.pipeline == "count":
-        from correlator.runtime import counting
-
-        app = build_app(settings, counting.APP_ID)
         counting.attach(app, settings)
         registry = CollectorRegistry()  # the count pipeline serves no metrics
     else:
-        from correlator.runtime import correlating
-        from correlator.runtime.app import worker_dir
-        from correlator.runtime.localstate import set_aside_unreadable
         from correlator.runtime.metrics import RuntimeMetrics, serve
 
-        for message in set_aside_unreadable(worker_dir(settings, correlating.APP_ID)):
-            print(f"warning: {message}", file=sys.stderr)
-        app = build_app(settings, correlating.APP_ID)
         metrics = RuntimeMetrics()
         pipeline = correlating.attach(app, settings, metrics)
         serve(metrics, settings.metrics_host, settings.metrics_port, pipeline.caught_up.is_set)
@@ -66,7 +69,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     app.timer(PROBE_INTERVAL, name="broker-watch")(BrokerWatch(settings, registry).check)
     ensure_topics(settings, changelog_topics(app))
     throttle()
-    faust_worker(app, args.loglevel).execute_from_commandline()
+    try:
+        faust_worker(app, args.loglevel).execute_from_commandline()
+    except SystemExit as stop:
+        # Local tables are trusted at the next start only if nothing they hold can be
+        # missing from the changelog (see correlator.runtime.localstate).
+        if stop.code in (0, None) and ledger(app).clean:
+            mark_clean_stop(state)
+        raise
 
 
 def faust_worker(app: faust.App, loglevel: str) -> faust.Worker:

@@ -12,9 +12,10 @@ go side by side (``faulty_runs``; the fault-free run beside the first test that 
 two take about as long as one alone here, as a worker waits on the broker much of the time.
 The faults share two runs:
 
-- one worker killed (``kill -9``) and restarted five times; before the second restart its
-  local state is deleted, before the fourth its table files are truncated (as a full disk or
-  a crash mid-write leaves them): it rebuilds them from the changelog instead of crashing;
+- one worker stopped and restarted five times: killed (``kill -9``) four times, its local
+  state deleted before the second restart (it rebuilds it from the changelog, as it does
+  after every kill), and stopped cleanly once, its table files then truncated (as a failing
+  disk leaves them): it sets them aside and rebuilds them instead of crashing;
 - one worker, then two (a rebalance hands half the partitions over), then one of them
   killed and never restarted (its partitions and their table state move to the other).
 
@@ -40,7 +41,7 @@ import pytest
 from correlator.runtime.app import worker_dir
 from correlator.runtime.control import publish
 from correlator.runtime.correlating import APP_ID
-from correlator.runtime.localstate import databases
+from correlator.runtime.localstate import CLEAN_STOP, databases
 from correlator.settings import Settings
 from tests.integration.kafka import WorkerProcess
 from tests.integration.stream import Background, Simulated, feed
@@ -149,6 +150,10 @@ class Workers:
     def kill(self, name: str) -> None:
         self.running.pop(name).kill()
 
+    def stop(self, name: str) -> int:
+        """SIGTERM, and the worker's exit status."""
+        return self.running.pop(name).stop()
+
     def stop_all(self) -> None:
         self.stopped = True
         for worker in self.running.values():
@@ -176,9 +181,10 @@ class Schedule:
         return False
 
 
-def killed_five_times(run: Workers, stream: Simulated) -> None:
-    """One worker killed (``kill -9``) and restarted five times; before the second restart
-    its local state is deleted, before the fourth its table files are truncated."""
+def killed_and_stopped(run: Workers, stream: Simulated) -> None:
+    """One worker stopped and restarted five times: killed (``kill -9``) four times, its
+    local state deleted before the second restart; stopped with SIGTERM before the fourth,
+    and its table files truncated before it restarts."""
     run.start("a")
     local = worker_dir(run.settings.model_copy(update={"state_dir": run.state("a")}), APP_ID)
     schedule = Schedule(0.15, 0.3, 0.45, 0.6, 0.75)
@@ -186,20 +192,27 @@ def killed_five_times(run: Workers, stream: Simulated) -> None:
     def fault(sent: float) -> bool:
         if not schedule.due(sent):
             return False
-        run.kill("a")
-        if schedule.done == 2:
-            shutil.rmtree(local)  # lost: rebuilt from the changelog
-        elif schedule.done == 4:
+        if schedule.done == 4:
+            assert run.stop("a") == 0
+            assert (local / CLEAN_STOP).exists()  # its tables are trusted at the next start
+            # Truncated as a failing disk leaves them: set aside, rebuilt from the changelog.
             manifests = [f for db in databases(local) for f in db.glob("MANIFEST-*")]
             assert manifests, "the tables were meant to be on disk by now"
-            for manifest in manifests:  # as a full disk or a crash mid-write leaves it
+            for manifest in manifests:
                 manifest.write_bytes(manifest.read_bytes()[:10])
+        else:
+            run.kill("a")
+        if schedule.done == 2:
+            shutil.rmtree(local)  # lost: rebuilt from the changelog
         run.start("a")
         return True
 
     feed(run.settings, stream, fault)
     assert schedule.done == 5
-    assert "local table state is unreadable" in run.output(whole=True)
+    output = run.output(whole=True)
+    assert "local table state is unreadable" in output
+    # The tables a killed worker left were deleted, except where nothing was left.
+    assert output.count("the last worker here did not stop cleanly") == 3
 
 
 def one_then_two_then_one(run: Workers, stream: Simulated) -> None:
@@ -221,7 +234,7 @@ def one_then_two_then_one(run: Workers, stream: Simulated) -> None:
 
 
 RUNS: dict[str, Callable[[Workers, Simulated], None]] = {
-    "killed": killed_five_times,
+    "killed": killed_and_stopped,
     "scaled": one_then_two_then_one,
 }
 """The module's faulty runs by name."""
@@ -266,7 +279,7 @@ def faulty_runs(
             run.workers.stop_all()
 
 
-def test_a_worker_killed_five_times_its_state_once_deleted_once_truncated(
+def test_a_worker_killed_four_times_and_stopped_once_its_state_deleted_then_truncated(
     faulty_runs: dict[str, FaultyRun], fault_free: FaultFree
 ) -> None:
     faulty_runs["killed"].check(fault_free)

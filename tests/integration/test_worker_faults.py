@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from correlator import serde
 from correlator.model.event import Actor, Event, Place, Source
+from correlator.runtime.app import worker_dir
 from correlator.runtime.control import publish
+from correlator.runtime.correlating import APP_ID
+from correlator.runtime.localstate import CLEAN_STOP, databases
 from correlator.settings import Settings
 from tests.integration import kafka
 from tests.integration.kafka import WorkerProcess
@@ -91,6 +95,7 @@ def test_kill_9_and_restart_gives_the_alerts_of_a_fault_free_run(
     first, second = denials(1, 20), denials(21, 40)
     want = expected(tmp_path, rules, first + second)
     assert len(want) == 40
+    state = worker_dir(settings, APP_ID)
     worker = WorkerProcess(settings, tmp_path / "worker-1.log")
     try:
         send_events(settings, first)
@@ -100,8 +105,22 @@ def test_kill_9_and_restart_gives_the_alerts_of_a_fault_free_run(
         worker = WorkerProcess(settings, tmp_path / "worker-2.log")
         got = finish(settings, want)
     finally:
-        worker.stop()
+        stopped = worker.stop()
     assert set(got) == want, worker.output()  # repeats are allowed, as exact id repeats
+    # The killed worker's local tables were not trusted; the cleanly stopped one's are.
+    assert "did not stop cleanly" in worker.output()
+    assert stopped == 0, worker.output()
+    assert (state / CLEAN_STOP).exists()
+    assert databases(state)
+    worker = WorkerProcess(settings, tmp_path / "worker-3.log")
+    try:
+        deadline = time.monotonic() + 60
+        while (state / CLEAN_STOP).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # taken away at start
+        assert not (state / CLEAN_STOP).exists()
+    finally:
+        worker.stop()
+    assert "did not stop cleanly" not in worker.output()
 
 
 def test_two_workers_share_the_partitions_and_survive_losing_one(

@@ -1,4 +1,5 @@
-"""Unreadable local table state is moved aside with a message; readable state stays."""
+"""Unreadable local table state is moved aside with a message; readable state stays. State
+left without a clean stop is deleted, to be rebuilt from the changelog."""
 
 from __future__ import annotations
 
@@ -6,7 +7,14 @@ from pathlib import Path
 
 from rocksdict import Options, Rdict
 
-from correlator.runtime.localstate import databases, set_aside_unreadable, unreadable
+from correlator.runtime.localstate import (
+    CLEAN_STOP,
+    databases,
+    discard_after_unclean_stop,
+    mark_clean_stop,
+    set_aside_unreadable,
+    unreadable,
+)
 
 
 def table(state: Path, name: str, rows: int) -> Path:
@@ -46,3 +54,29 @@ def test_a_truncated_table_is_moved_aside_and_a_readable_one_stays(tmp_path: Pat
 
 def test_no_state_yet_is_nothing_to_do(tmp_path: Path) -> None:
     assert set_aside_unreadable(tmp_path / "missing") == []
+    assert discard_after_unclean_stop(tmp_path / "missing") == []
+
+
+def test_tables_are_kept_after_a_clean_stop_and_the_mark_is_taken_at_start(
+    tmp_path: Path,
+) -> None:
+    tables = [table(tmp_path, "engine-0", 10), table(tmp_path, "engine-1", 10)]
+    mark_clean_stop(tmp_path)
+    assert discard_after_unclean_stop(tmp_path) == []
+    assert databases(tmp_path) == tables
+    assert not (tmp_path / CLEAN_STOP).exists()  # a worker that dies now leaves none
+
+
+def test_tables_left_without_a_clean_stop_are_deleted_with_a_message(tmp_path: Path) -> None:
+    table(tmp_path, "engine-0", 10)
+    table(tmp_path, "engine-1", 10)
+    mark_clean_stop(tmp_path)
+    discard_after_unclean_stop(tmp_path)  # a worker starts, then is killed: no new mark
+
+    messages = discard_after_unclean_stop(tmp_path)
+
+    assert len(messages) == 1
+    assert "did not stop cleanly" in messages[0]
+    assert "2 databases" in messages[0]
+    assert databases(tmp_path) == []
+    assert discard_after_unclean_stop(tmp_path) == []  # nothing left to delete
