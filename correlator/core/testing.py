@@ -12,8 +12,10 @@ from pathlib import Path
 from correlator.core import duration
 from correlator.core.cases import case_events
 from correlator.core.engine import Engine
-from correlator.core.rules.errors import RuleError
 from correlator.core.rules.model import Rule, RuleCase
+from correlator.errors import DirectoryError
+from correlator.identity import Identity, load_directory
+from correlator.identity.loader import directory_from
 from correlator.identity.view import IdentityView, NullIdentity
 from correlator.model import Alert
 from correlator.state.store import DictStore
@@ -34,11 +36,12 @@ def run_case(path: Path, rule: Rule, index: int) -> CaseResult:
     events, problems = case_events(rule.id, index, case)
     if problems:
         return CaseResult(rule.id, case.name, False, problems[0].message, ())
+    try:
+        identity = case_identity(path, case)
+    except DirectoryError as exc:
+        return CaseResult(rule.id, case.name, False, "; ".join(exc.problems), ())
     engine = Engine(
-        [rule],
-        DictStore(),
-        case_identity(path, case),
-        timedelta(microseconds=duration.parse_us(case.lateness)),
+        [rule], DictStore(), identity, timedelta(microseconds=duration.parse_us(case.lateness))
     )
     alerts: list[Alert] = []
     for event in events:
@@ -65,19 +68,13 @@ def _mismatch(case: RuleCase, alerts: list[Alert], suppressed: int) -> str:
 
 
 def case_identity(path: Path, case: RuleCase) -> IdentityView:
-    """The identity view a case runs with: its directory fixture, or none."""
+    """The identity view a case runs with: its directory fixture, or none. An unreadable or
+    invalid fixture raises :class:`~correlator.errors.DirectoryError` with every problem."""
     if case.directory is None:
         return NullIdentity()
-    try:
-        from correlator.identity import Identity, load_directory  # type: ignore[attr-defined,unused-ignore]  # identity lands in parallel
-        from correlator.identity.directory import Directory
-    except ImportError as exc:
-        raise RuleError(
-            [f"{path}: case {case.name!r} needs a directory, but identity is not available ({exc})"]
-        ) from exc
     if isinstance(case.directory, str):
         directory = load_directory(path.parent / case.directory)
     else:
-        directory = Directory.model_validate(case.directory)
+        directory = directory_from(case.directory, "directory")
     view: IdentityView = Identity(directory)
     return view

@@ -35,7 +35,18 @@ def load_directory(path: Path) -> Directory:
         data = {}
     if not isinstance(data, dict):
         raise DirectoryError([f"{path}:1: the directory must be a mapping (people:, sites:, ...)"])
-    lines = _Lines(path, root)
+    return _validated(data, _Lines(path, root))
+
+
+def directory_from(data: Any, where: str) -> Directory:
+    """The validated directory given as data (a rule case's inline ``directory:``), with
+    the same checks as a file; problems are reported under ``where`` (no line numbers)."""
+    if not isinstance(data, dict):
+        raise DirectoryError([f"{where}: the directory must be a mapping (people:, sites:, ...)"])
+    return _validated(data, _Lines(Path(where), None))
+
+
+def _validated(data: dict[str, Any], lines: _Lines) -> Directory:
     try:
         directory = Directory.model_validate(data)
     except ValidationError as exc:

@@ -37,3 +37,29 @@ def test_case_ids_are_stable_between_runs() -> None:
     second = run_case(RULE, loaded.rule, 0).alerts
     assert [a.id for a in first] == [a.id for a in second]
     assert len(first) == 1
+
+
+TAILGATING = RULE.parent / "tailgating.yaml"
+
+
+def test_an_invalid_directory_fixture_fails_its_case_with_every_problem(tmp_path: Path) -> None:
+    (loaded,) = load_rules([TAILGATING])
+    rule = loaded.rule
+    case = rule.tests[0]
+    assert isinstance(case.directory, dict)
+    assert run_case(TAILGATING, rule, 0).passed
+    sites = case.directory["sites"]
+    wrong = {**case.directory, "sites": [{**sites[0], "latitude": "north"}]}
+    twice = {**case.directory, "sites": [*sites, sites[0]]}
+    for fixture, found in [
+        ("missing.yaml", "cannot read the directory file"),
+        (["not", "a", "mapping"], "directory: the directory must be a mapping"),
+        (wrong, "directory sites[0].latitude: Input should be a valid number"),
+        (twice, "directory sites[1].id: duplicate"),  # checked as a file is
+    ]:
+        changed = rule.model_copy(
+            update={"tests": [case.model_copy(update={"directory": fixture})]}
+        )
+        result = run_case(TAILGATING, changed, 0)
+        assert not result.passed
+        assert found in result.detail, result.detail
