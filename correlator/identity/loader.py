@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from correlator.errors import DirectoryError
 from correlator.identity.checks import Loc, Problem, check, loc_text
 from correlator.identity.directory import Directory
+from correlator.yamlkeys import duplicate_key_problems
 
 
 def load_directory(path: Path) -> Directory:
@@ -31,6 +32,9 @@ def load_directory(path: Path) -> Directory:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise DirectoryError([f"{where}: not valid YAML/JSON: {exc}"]) from exc
+    twice = duplicate_key_problems(str(path), root)
+    if twice:
+        raise DirectoryError(twice)
     if data is None:
         data = {}
     if not isinstance(data, dict):

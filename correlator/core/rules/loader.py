@@ -19,6 +19,7 @@ from correlator.core import cases
 from correlator.core.rules import checks, model
 from correlator.core.rules.errors import Loc, Problem, RuleError, loc_text
 from correlator.core.rules.model import KIND_TAGS, Rule
+from correlator.yamlkeys import duplicate_key_problems
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -90,6 +91,9 @@ def _load_file(path: Path) -> tuple[Rule | None, _Lines, list[str]]:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         return None, lines, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]
     lines = _Lines(path, root)
+    twice = duplicate_key_problems(str(path), root)
+    if twice:
+        return None, lines, twice
     if not isinstance(data, dict):
         return None, lines, [f"{path}:1: a rule file is a mapping (id:, title:, correlation:, ...)"]
     try:

@@ -155,6 +155,13 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
     assert message.startswith(f"{path}:3:1: not valid YAML/JSON")
 
 
+def test_a_key_given_twice_is_a_problem_naming_both_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "sites:\n  - id: hq\n    country: FR\n    country: DE\n")
+    assert problems(path) == [
+        f"{path}:4: key 'country' is given twice (first at line 3); YAML would keep only this one"
+    ]
+
+
 def test_a_directory_built_in_code_is_checked_too() -> None:
     person = Person(id="p", name="P")
     with pytest.raises(DirectoryError, match=r"people\[1\]\.id: duplicate people id 'p'"):

@@ -136,6 +136,26 @@ def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     assert "not valid YAML" in line
 
 
+def test_a_key_given_twice_is_a_problem_naming_both_lines(tmp_path: Path) -> None:
+    # PyYAML would keep the second match: and quietly drop the first.
+    text = GOOD.format(id="x").replace(
+        "  condition:", "  match: {activity: door_held_open}\n  condition:"
+    )
+    path = write(tmp_path, "x.yaml", text)
+    assert problems(path) == [
+        f"{path}:11: key 'match' is given twice (first at line 10); YAML would keep only this one"
+    ]
+
+
+def test_anchors_aliases_and_merge_keys_are_not_keys_given_twice(tmp_path: Path) -> None:
+    text = GOOD.format(id="x").replace(
+        "  match: {activity: door_forced}",
+        "  match: &m {activity: door_forced}\n  group: {<<: *m, <<: *m}",
+    )
+    path = write(tmp_path, "x.yaml", text)
+    assert not any("given twice" in line for line in problems(path))
+
+
 SEQUENCE = """\
 id: seq
 title: t
