@@ -41,3 +41,16 @@ def test_rule_precision_on_normal_noise(evaluation: Evaluation, rule: str) -> No
     score = evaluation.scores[rule]
     assert score.true_alerts >= 1
     assert score.precision >= 0.95, f"false positive alerts: {score.false_alerts}"
+
+
+def test_the_demo_scenario_has_no_false_positive_alert(tmp_path: Path) -> None:
+    """What ``correlator demo`` shows a first-time user: every alert is an injected incident
+    or one another rule rightly raises on its facts (``also``)."""
+    from correlator.runtime.demo import SCENARIO
+    from correlator.sim import simulate
+
+    simulate(SCENARIO, tmp_path / "demo")
+    evaluation = evaluate(tmp_path / "demo", [loaded.rule for loaded in load_rules([RULES_DIR])])
+    false = {rule: s.false_alerts for rule, s in evaluation.scores.items() if s.false_alerts}
+    assert false == {}
+    assert all(s.missed == [] for s in evaluation.scores.values())
