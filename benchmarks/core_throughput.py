@@ -14,6 +14,7 @@ also counts other processes' turns on the core.
     .venv/bin/python benchmarks/core_throughput.py --people 20000   # ~0.23M events
     .venv/bin/python benchmarks/core_throughput.py --quick          # 2k people, ~24k events
     .venv/bin/python benchmarks/core_throughput.py --people 20000 --profile   # where time goes
+    .venv/bin/python benchmarks/core_throughput.py --quick --gc python  # CPython's collector
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from correlator.core.engine import Engine
 from correlator.core.replay import merge, open_input
 from correlator.core.rules import load_rules
 from correlator.core.rules.model import Rule
+from correlator.gcpolicy import for_engine_state
 from correlator.identity import Identity
 from correlator.identity.directory import Directory
 from correlator.model import Event
@@ -190,7 +192,16 @@ def main() -> None:
         "--profile", action="store_true", help="profile one library run (pyinstrument) instead"
     )
     parser.add_argument("--alert-ids", type=Path, help="write the full library's alert ids here")
+    parser.add_argument(
+        "--gc",
+        choices=("engine", "python"),
+        default="engine",
+        help="collector thresholds: the engine processes' (correlator.gcpolicy, the default) "
+        "or CPython's own",
+    )
     args = parser.parse_args()
+    if args.gc == "engine":
+        for_engine_state()
     people = 2_000 if args.quick else args.people
     runs = args.runs or (1 if args.quick else 3)
     prepared = prepare(Scenario(seed=args.seed, people=people, sites=args.sites, hours=args.hours))
@@ -202,7 +213,8 @@ def main() -> None:
     count = len(prepared.events)
     print(
         f"python {platform.python_version()}, {os.cpu_count()} cores; {people:,} people, "
-        f"{args.hours} h, {count:,} events; {len(library)} rules; median of {runs} runs, CPU time"
+        f"{args.hours} h, {count:,} events; {len(library)} rules; median of {runs} runs, CPU time; "
+        f"gc thresholds {gc.get_threshold()}"
     )
     if args.profile:
         profile(library, prepared)

@@ -37,10 +37,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from correlator.core.rules import load_rules
+    from correlator.gcpolicy import for_engine_state
     from correlator.sim import RULES
     from correlator.sim.evaluate import evaluate
     from correlator.sim.report import failures, render
 
+    for_engine_state()
     lateness = None
     if args.lateness:
         try:

@@ -16,6 +16,7 @@ from correlator.core import duration
 from correlator.core.engine import Engine
 from correlator.core.replay import Summary, merge, open_input, replay
 from correlator.core.rules import load_rules
+from correlator.gcpolicy import for_engine_state
 from correlator.identity.view import IdentityView, NullIdentity
 from correlator.model import Alert
 from correlator.settings import Settings
@@ -39,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    for_engine_state()
     try:
         lateness = timedelta(microseconds=duration.parse_us(args.lateness))
     except ValueError as exc:

@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from prometheus_client import CollectorRegistry
 
+    from correlator.gcpolicy import for_engine_state
     from correlator.logthrottle import throttle
     from correlator.runtime import correlating, counting
     from correlator.runtime.app import build_app, worker_dir
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     )
     from correlator.runtime.topics import changelog_topics, ensure_topics, standard_topics
 
+    for_engine_state()
     ensure_topics(settings, standard_topics(settings))
     app_id = counting.APP_ID if args.pipeline == "count" else correlating.APP_ID
     state = worker_dir(settings, app_id)
