@@ -93,7 +93,8 @@ class SafeConsumer(driver.Consumer):
         commit cannot be left for later): a write ends acknowledged or failed within the
         producer's delivery timeout. A failed changelog write stops the worker, as a failed
         send of an attached message does in Faust."""
-        offsets = self._filter_committable_offsets(tps)  # taken out of Faust's books: commit
+        # Faust drops the offsets it returns from its acknowledged ones: commit them now.
+        offsets = self._filter_committable_offsets(tps)
         if not offsets:
             return False
         try:
